@@ -325,25 +325,25 @@ impl TokenEngine {
                 Some(v) => numeric_date(v).map(Some).ok_or(TokenError::Invalid(InvalidReason::ClaimType)),
             }
         };
-        if let Some(iat) = date("iat")? {
-            if iat > now.saturating_add(leeway) {
-                return invalid(InvalidReason::NotYetValid);
-            }
+        if let Some(iat) = date("iat")?
+            && iat > now.saturating_add(leeway)
+        {
+            return invalid(InvalidReason::NotYetValid);
         }
-        if let Some(nbf) = date("nbf")? {
-            if nbf > now.saturating_add(leeway) {
-                return invalid(InvalidReason::NotYetValid);
-            }
+        if let Some(nbf) = date("nbf")?
+            && nbf > now.saturating_add(leeway)
+        {
+            return invalid(InvalidReason::NotYetValid);
         }
-        if let Some(exp) = date("exp")? {
-            if exp <= now.saturating_sub(leeway) {
-                return Err(TokenError::Expired);
-            }
+        if let Some(exp) = date("exp")?
+            && exp <= now.saturating_sub(leeway)
+        {
+            return Err(TokenError::Expired);
         }
-        if let Some(issuer) = &self.settings.issuer {
-            if claims.get_str("iss") != Some(issuer.as_str()) {
-                return invalid(InvalidReason::Issuer);
-            }
+        if let Some(issuer) = &self.settings.issuer
+            && claims.get_str("iss") != Some(issuer.as_str())
+        {
+            return invalid(InvalidReason::Issuer);
         }
         if let Some(audience) = &self.settings.audience {
             let ok = match claims.get("aud") {

@@ -312,12 +312,12 @@ impl TokenService {
         let engine = self.engine();
         let token: Verified<Untyped> = engine.verify(raw)?;
         let settings = engine.settings();
-        if settings.blacklist_enabled && settings.blacklist_after_rotation {
-            if let Some(jti) = token.jti() {
-                if self.ports.store.is_blacklisted(jti).await? {
-                    return Err(TokenError::Blacklisted);
-                }
-            }
+        if settings.blacklist_enabled
+            && settings.blacklist_after_rotation
+            && let Some(jti) = token.jti()
+            && self.ports.store.is_blacklisted(jti).await?
+        {
+            return Err(TokenError::Blacklisted);
         }
         Ok(token)
     }
@@ -512,10 +512,11 @@ impl TokenService {
 
     /// A refresh token already rotated or blacklisted came back.
     async fn reused(&self, record: &TokenRecord, engine: &TokenEngine) -> TokenError {
-        if record.replaced_by.is_some() && engine.settings().revoke_family_on_reuse {
-            if let Err(e) = self.ports.store.revoke_family(&record.token.family_id, engine.now()).await {
-                return e.into();
-            }
+        if record.replaced_by.is_some()
+            && engine.settings().revoke_family_on_reuse
+            && let Err(e) = self.ports.store.revoke_family(&record.token.family_id, engine.now()).await
+        {
+            return e.into();
         }
         TokenError::Blacklisted
     }
@@ -587,3 +588,7 @@ fn verified_record<T: TokenClaims>(
         expires_at: token.expires_at().unwrap_or(now),
     })
 }
+
+#[cfg(test)]
+#[cfg(feature = "memory")]
+mod tests;
