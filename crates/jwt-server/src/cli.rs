@@ -1,0 +1,255 @@
+//! The command line (clap derive). `serve` is the default subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Overrides;
+
+/// A drop-in, simplejwt-compatible JWT authentication server.
+///
+/// Configuration: defaults < jwt-server.toml < JWT_* environment variables < flags.
+/// See docs/configuration.md for every key.
+#[derive(Debug, Parser)]
+#[command(name = "jwt-server", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// Config file [default: ./jwt-server.toml if it exists].
+    #[arg(long, short = 'c', env = "JWT_CONFIG", global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Database URL (overrides JWT_DATABASE_URL), e.g. sqlite://./jwt-server.db?mode=rwc.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Options of `serve` when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The subcommand, `serve` when none was given.
+    pub fn to_command(&self) -> Command {
+        self.command.clone().unwrap_or_else(|| Command::Serve(self.serve.clone()))
+    }
+
+    /// The configuration values given as flags.
+    pub fn overrides(&self) -> Overrides {
+        let serve = match &self.command {
+            Some(Command::Serve(args)) => args,
+            _ => &self.serve,
+        };
+        Overrides {
+            listen: serve.listen.clone(),
+            database_url: self.database_url.clone(),
+            auto_migrate: serve.no_migrate.then_some(false),
+            log_format: serve.log_format.clone(),
+        }
+    }
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (overrides JWT_LISTEN); port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Do not apply pending database migrations on start.
+    #[arg(long)]
+    pub no_migrate: bool,
+    /// Log format: text or json (overrides JWT_LOG_FORMAT).
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Maintain the outstanding-token and blacklist tables.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the OpenAPI document (JSON).
+    Openapi,
+    /// Print the effective configuration as TOML, secrets masked, and check key material.
+    CheckConfig,
+}
+
+impl Command {
+    /// Whether the command is `serve`.
+    pub fn is_serve(&self) -> bool {
+        matches!(self, Self::Serve(_))
+    }
+}
+
+/// `users ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user (password from --password-stdin or a prompt).
+    Create {
+        /// Username.
+        name: String,
+        /// E-mail address.
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Make the user a superuser (and staff).
+        #[arg(long)]
+        superuser: bool,
+        /// Make the user staff.
+        #[arg(long)]
+        staff: bool,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (revokes tokens when check_revoke_token is on).
+    SetPassword {
+        /// Username.
+        name: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Deactivate a user: they can no longer log in, refresh or authenticate.
+    Deactivate {
+        /// Username.
+        name: String,
+    },
+    /// Reactivate a deactivated user.
+    Activate {
+        /// Username.
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+/// `tokens ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokensCommand {
+    /// Delete expired outstanding tokens and their blacklist entries.
+    FlushExpired {
+        /// Rows deleted per statement.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_size: u32,
+    },
+    /// Blacklist every refresh and sliding token of a user (log out everywhere).
+    RevokeUser {
+        /// Username.
+        name: String,
+    },
+}
+
+/// `keys ...`
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new key (secret or PEM) for JWT_SIGNING_KEY_FILE; stores nothing.
+    Generate {
+        /// Algorithm [default: the configured one].
+        #[arg(long)]
+        algorithm: Option<String>,
+    },
+    /// List the keys stored in the database (never their material).
+    List,
+    /// Generate, store and activate a new signing key; older keys keep verifying.
+    Rotate {
+        /// Algorithm [default: the configured one].
+        #[arg(long)]
+        algorithm: Option<String>,
+    },
+    /// Stop accepting tokens signed by a stored key.
+    Retire {
+        /// The key id.
+        kid: String,
+        /// Retire it even if it is the current signing key.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("jwt-server").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_is_the_default() {
+        let cli = parse(&[]);
+        assert!(cli.to_command().is_serve());
+        let cli = parse(&["--listen", "127.0.0.1:0", "--no-migrate"]);
+        let o = cli.overrides();
+        assert_eq!(o.listen.as_deref(), Some("127.0.0.1:0"));
+        assert_eq!(o.auto_migrate, Some(false));
+        let cli = parse(&["serve", "--listen", "0.0.0.0:9000"]);
+        assert_eq!(cli.overrides().listen.as_deref(), Some("0.0.0.0:9000"));
+    }
+
+    #[test]
+    fn global_flags_work_after_subcommands() {
+        let cli = parse(&["users", "list", "--database-url", "sqlite::memory:", "--config", "x.toml"]);
+        assert_eq!(cli.overrides().database_url.as_deref(), Some("sqlite::memory:"));
+        assert_eq!(cli.config.as_deref(), Some(std::path::Path::new("x.toml")));
+        assert!(matches!(cli.to_command(), Command::Users(UsersCommand::List)));
+    }
+
+    #[test]
+    fn users_create_takes_its_options() {
+        let cli = parse(&[
+            "users",
+            "create",
+            "alice",
+            "--email",
+            "a@example.com",
+            "--superuser",
+            "--password-stdin",
+        ]);
+        match cli.to_command() {
+            Command::Users(UsersCommand::Create { name, email, superuser, staff, password_stdin }) => {
+                assert_eq!((name.as_str(), email.as_str()), ("alice", "a@example.com"));
+                assert!(superuser && password_stdin && !staff);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn subcommands_parse() {
+        assert!(matches!(
+            parse(&["tokens", "flush-expired", "--batch-size", "10"]).to_command(),
+            Command::Tokens(TokensCommand::FlushExpired { batch_size: 10 })
+        ));
+        assert!(Cli::try_parse_from(["jwt-server", "tokens", "flush-expired", "--batch-size", "0"]).is_err());
+        assert!(matches!(
+            parse(&["tokens", "revoke-user", "bob"]).to_command(),
+            Command::Tokens(TokensCommand::RevokeUser { .. })
+        ));
+        assert!(matches!(parse(&["keys", "rotate"]).to_command(), Command::Keys(KeysCommand::Rotate { .. })));
+        assert!(matches!(parse(&["openapi"]).to_command(), Command::Openapi));
+        assert!(matches!(parse(&["check-config"]).to_command(), Command::CheckConfig));
+        assert!(matches!(parse(&["migrate"]).to_command(), Command::Migrate));
+        // serve flags belong to serve only
+        assert!(Cli::try_parse_from(["jwt-server", "--listen", "x", "migrate"]).is_err());
+    }
+}
