@@ -115,9 +115,11 @@ fn keys_rotate_and_retire_reach_a_running_server() {
     let rotated = sandbox.run_ok(&["keys", "rotate"]);
     let new_kid = rotated.lines().next().expect("kid line").to_owned();
     assert_ne!(new_kid, old_kid);
+    // Staged: the new key only verifies until its activation (2 refresh intervals later),
+    // so every replica knows it before any replica signs with it.
     let list = sandbox.run_ok(&["keys", "list"]);
-    assert!(list.lines().any(|l| l.starts_with(&new_kid) && l.ends_with("signing")), "{list}");
-    assert!(list.lines().any(|l| l.starts_with(&old_kid) && l.ends_with("verifying")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with(&new_kid) && l.ends_with("pending")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with(&old_kid) && l.ends_with("signing")), "{list}");
 
     // The running server starts signing with the new key; the old token still verifies.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -130,6 +132,9 @@ fn keys_rotate_and_retire_reach_a_running_server() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert_eq!(server.get_auth("/api/me/", &old_access).status, 200);
+    let list = sandbox.run_ok(&["keys", "list"]);
+    assert!(list.lines().any(|l| l.starts_with(&new_kid) && l.ends_with("signing")), "{list}");
+    assert!(list.lines().any(|l| l.starts_with(&old_kid) && l.ends_with("verifying")), "{list}");
 
     let refused = sandbox.run(&["keys", "retire", &new_kid]);
     assert_eq!(refused.status.code(), Some(1));

@@ -163,11 +163,15 @@ pub enum KeysCommand {
     },
     /// List the keys stored in the database (never their material).
     List,
-    /// Generate, store and activate a new signing key; older keys keep verifying.
+    /// Generate and store a new signing key, activated after a delay; older keys keep verifying.
     Rotate {
         /// Algorithm [default: the configured one].
         #[arg(long)]
         algorithm: Option<String>,
+        /// When the new key starts signing, e.g. `0s`, `5m` [default: twice key_refresh_interval,
+        /// so that every replica already accepts its tokens].
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        activate_in: Option<std::time::Duration>,
     },
     /// Stop accepting tokens signed by a stored key.
     Retire {

@@ -278,14 +278,8 @@ async fn keys_command(cmd: KeysCommand, config: &Config) -> Result<(), Error> {
                     .then(b.created_at.cmp(&a.created_at))
                     .then(b.kid.cmp(&a.kid))
             });
-            let signing = live
-                .iter()
-                .find(|k| {
-                    k.activated_at.is_some()
-                        && k.retired_at.is_none()
-                        && k.algorithm == config.token.algorithm
-                })
-                .map(|k| k.kid.clone());
+            let now = keys::now();
+            let signing = keys::signing_kid(&live, config.token.algorithm, now).map(str::to_owned);
             let mut rows =
                 vec![["KID", "ALGORITHM", "CREATED", "ACTIVATED", "RETIRED", "ROLE"].map(String::from)];
             for k in &live {
@@ -295,6 +289,8 @@ async fn keys_command(cmd: KeysCommand, config: &Config) -> Result<(), Error> {
                     "retired"
                 } else if k.algorithm != config.token.algorithm {
                     "unused"
+                } else if k.activated_at.is_some_and(|at| at > now) {
+                    "pending"
                 } else {
                     "verifying"
                 };
@@ -309,9 +305,12 @@ async fn keys_command(cmd: KeysCommand, config: &Config) -> Result<(), Error> {
             }
             print_out(&table(&rows))
         }
-        KeysCommand::Rotate { algorithm } => {
+        KeysCommand::Rotate { algorithm, activate_in } => {
             let algorithm = parse_algorithm(algorithm.as_deref(), config)?;
-            let kid = keys::create(&store, algorithm, "").await?;
+            // By default, give every replica two refresh intervals to learn the new key
+            // (as a verifying key) before any of them signs with it.
+            let activate_in = activate_in.unwrap_or(config.server.key_refresh_interval * 2);
+            let kid = keys::create(&store, algorithm, "", activate_in).await?;
             if algorithm != config.token.algorithm {
                 eprintln!(
                     "note: the configured algorithm is {}: servers ignore this key until JWT_ALGORITHM is {algorithm}",
@@ -319,13 +318,14 @@ async fn keys_command(cmd: KeysCommand, config: &Config) -> Result<(), Error> {
                 );
             }
             print_out(&format!(
-                "{kid}\nnew {algorithm} signing key {kid} is active; running servers pick it up within {}, \
-                 and tokens signed by older keys keep verifying until they are retired\n",
+                "{kid}\nnew {algorithm} signing key {kid} becomes the signing key in {}; running servers \
+                 accept its tokens within {} and tokens signed by older keys keep verifying until they are retired\n",
+                humantime::format_duration(activate_in),
                 humantime::format_duration(config.server.key_refresh_interval)
             ))
         }
         KeysCommand::Retire { kid, force } => {
-            let live = keys::from_store(&store, config.token.algorithm).await?;
+            let live = keys::from_store(&store, config.token.algorithm, keys::now()).await?;
             let all = store.live_keys().await.map_err(|e| store_error("cannot read the signing keys", &e))?;
             if !all.iter().any(|k| k.kid == kid && k.retired_at.is_none()) {
                 return Err(Error::command(format!("no live key with kid {kid:?}")));

@@ -145,13 +145,13 @@ pub async fn load_or_create(config: &Config, store: &dyn KeyStore) -> Result<Loa
         return Ok(LoadedKeys { keys, origin: KeyOrigin::Configured });
     }
     let algorithm = config.token.algorithm;
-    if let Some((keys, kid)) = from_store(store, algorithm).await? {
+    if let Some((keys, kid)) = from_store(store, algorithm, now()).await? {
         return Ok(LoadedKeys { keys, origin: KeyOrigin::Stored { kid, generated: false } });
     }
-    let kid = create(store, algorithm, DEV_KID_PREFIX).await?;
+    let kid = create(store, algorithm, DEV_KID_PREFIX, Duration::ZERO).await?;
     // Re-read rather than use the new key directly: if another process generated one at the
     // same moment, every process converges on the newest activation.
-    match from_store(store, algorithm).await? {
+    match from_store(store, algorithm, now()).await? {
         Some((keys, current)) => {
             Ok(LoadedKeys { keys, origin: KeyOrigin::Stored { generated: current == kid, kid: current } })
         }
@@ -161,9 +161,23 @@ pub async fn load_or_create(config: &Config, store: &dyn KeyStore) -> Result<Loa
     }
 }
 
-/// The key set built from the stored live keys: the newest activated key of `algorithm`
-/// signs, every live key of `algorithm` verifies (keys of other algorithms are ignored:
-/// as in simplejwt, the configured algorithm is the only one accepted). `None` if no key of
+/// The kid of the key that signs at `now`: the newest key of `algorithm` whose activation
+/// time has come. Keys activated in the future are pending: they already verify, so that
+/// every replica knows them before any replica signs with them. Ties (same second) are
+/// broken by creation time, then kid, so every process sharing the database agrees.
+pub fn signing_kid(live: &[StoredKey], algorithm: Algorithm, now: jwt_core::Timestamp) -> Option<&str> {
+    live.iter()
+        .filter(|k| k.retired_at.is_none() && k.algorithm == algorithm)
+        .filter(|k| k.activated_at.is_some_and(|at| at <= now))
+        .max_by(|a, b| {
+            a.activated_at.cmp(&b.activated_at).then(a.created_at.cmp(&b.created_at)).then(a.kid.cmp(&b.kid))
+        })
+        .map(|k| k.kid.as_str())
+}
+
+/// The key set built from the stored live keys at `now`: the [`signing_kid`] key signs,
+/// every live key of `algorithm` verifies (keys of other algorithms are ignored: as in
+/// simplejwt, the configured algorithm is the only one accepted). `None` if no key of
 /// `algorithm` is active.
 ///
 /// # Errors
@@ -171,15 +185,12 @@ pub async fn load_or_create(config: &Config, store: &dyn KeyStore) -> Result<Loa
 pub async fn from_store(
     store: &dyn KeyStore,
     algorithm: Algorithm,
+    now: jwt_core::Timestamp,
 ) -> Result<Option<(KeySet, String)>, Error> {
     let mut live = store.live_keys().await.map_err(|e| store_error("cannot read the signing keys", &e))?;
     live.retain(|k| k.retired_at.is_none() && k.algorithm == algorithm);
-    // Newest activation first; ties (same second) broken by kid, so that every process
-    // sharing the database picks the same signing key.
-    live.sort_by(|a, b| {
-        b.activated_at.cmp(&a.activated_at).then(b.created_at.cmp(&a.created_at)).then(b.kid.cmp(&a.kid))
-    });
-    let Some(current) = live.iter().find(|k| k.activated_at.is_some()) else {
+    let Some(current) = signing_kid(&live, algorithm, now).and_then(|kid| live.iter().find(|k| k.kid == kid))
+    else {
         return Ok(None);
     };
     let signing = SigningKey::import(current.algorithm, &current.material)
@@ -199,12 +210,18 @@ pub async fn from_store(
     Ok(Some((keys, current.kid.clone())))
 }
 
-/// Generate a key of `algorithm`, store it and make it the signing key. Returns its kid:
-/// `prefix` + the start of its RFC 7638 thumbprint.
+/// Generate a key of `algorithm`, store it and make it the signing key `activate_in` from
+/// now (until then it only verifies). Returns its kid: `prefix` + the start of its RFC 7638
+/// thumbprint.
 ///
 /// # Errors
 /// [`Error::Runtime`] if generation fails; [`Error::Database`] if the store fails.
-pub async fn create(store: &dyn KeyStore, algorithm: Algorithm, prefix: &str) -> Result<String, Error> {
+pub async fn create(
+    store: &dyn KeyStore,
+    algorithm: Algorithm,
+    prefix: &str,
+    activate_in: Duration,
+) -> Result<String, Error> {
     let random = OsRandom::new();
     let key = generate_signing_key(algorithm, &random)?;
     let thumbprint = key.verifying_key().thumbprint();
@@ -213,11 +230,10 @@ pub async fn create(store: &dyn KeyStore, algorithm: Algorithm, prefix: &str) ->
     // Activation times have one-second resolution: activate strictly after the newest
     // activation so the new key is unambiguously the newest, even within the same second.
     let live = store.live_keys().await.map_err(|e| store_error("cannot read the signing keys", &e))?;
+    let wanted = now.plus(activate_in);
     let activate_at = match live.iter().filter_map(|k| k.activated_at).max() {
-        Some(newest) if newest.as_secs() >= now.as_secs() => {
-            jwt_core::Timestamp::from_secs(newest.as_secs() + 1)
-        }
-        _ => now,
+        Some(newest) if newest >= wanted => jwt_core::Timestamp::from_secs(newest.as_secs() + 1),
+        _ => wanted,
     };
     let stored = StoredKey {
         kid: kid.clone(),
@@ -282,7 +298,7 @@ pub fn spawn_refresher(
         ticker.tick().await; // the first tick is immediate
         loop {
             ticker.tick().await;
-            match from_store(store.as_ref(), algorithm).await {
+            match from_store(store.as_ref(), algorithm, now()).await {
                 Ok(Some((keys, kid))) => {
                     let next = fingerprint(&keys, &kid);
                     if next == current {
@@ -403,6 +419,30 @@ JYJQeD/LtUWGl6ib3HhXI6A4M/MTcQlh8oR7tpbVgdoBSpaAWJuLzB4WwA==
         let text = generate_text(Algorithm::HS512).unwrap();
         assert_eq!(text.trim_end().len(), 128);
         assert!(configured(&config(Algorithm::HS512, text.trim_end())).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_pending_key_verifies_but_does_not_sign_until_its_activation() {
+        use jwt_core::Timestamp;
+        let stored = |kid: &str, activated: Option<i64>, retired: Option<i64>| StoredKey {
+            kid: kid.into(),
+            algorithm: Algorithm::HS256,
+            material: KeyMaterial::Secret(vec![7; 32].into()),
+            created_at: Timestamp::from_secs(0),
+            activated_at: activated.map(Timestamp::from_secs),
+            retired_at: retired.map(Timestamp::from_secs),
+        };
+        let live = [
+            stored("old", Some(100), None),
+            stored("new", Some(200), None),
+            stored("gone", Some(300), Some(1)),
+        ];
+        let at = |secs| signing_kid(&live, Algorithm::HS256, Timestamp::from_secs(secs));
+        assert_eq!(at(50), None);
+        assert_eq!(at(150), Some("old"));
+        assert_eq!(at(199), Some("old"));
+        assert_eq!(at(200), Some("new"));
+        assert_eq!(signing_kid(&live, Algorithm::ES256, Timestamp::from_secs(500)), None);
     }
 
     #[test]
