@@ -45,6 +45,14 @@ fn users_commands() {
     let missing = sandbox.run(&["users", "deactivate", "nobody"]);
     assert_eq!(missing.status.code(), Some(1));
     assert_eq!(stderr_of(&missing).trim_end(), "error: no user named \"nobody\"");
+
+    // A deleted user's refresh token is refused (simplejwt 5.5.1 answered 500 here).
+    let (refresh, _) = server.obtain("bob", "bob-pass");
+    assert_eq!(sandbox.run_ok(&["users", "delete", "bob"]).trim_end(), "deleted bob");
+    let gone = server.post("/api/token/refresh/", json!({"refresh": refresh}));
+    assert_eq!(gone.status, 401, "{}", gone.text);
+    assert_eq!(gone.text, r#"{"detail":"No active account found for the given token."}"#);
+    assert_eq!(sandbox.run(&["users", "delete", "bob"]).status.code(), Some(1));
 }
 
 #[test]

@@ -150,6 +150,10 @@ pub enum IdError {
     /// The value is longer than [`MAX_ID_LEN`] bytes.
     #[error("identifier is longer than {MAX_ID_LEN} bytes")]
     TooLong,
+    /// The value contains a control character (NUL, newline, ...), which no database column
+    /// or log line should ever carry.
+    #[error("identifier contains a control character")]
+    ControlCharacter,
 }
 
 impl From<IdError> for ConfigError {
@@ -163,6 +167,8 @@ fn check_id(value: &str) -> Result<(), IdError> {
         Err(IdError::Empty)
     } else if value.len() > MAX_ID_LEN {
         Err(IdError::TooLong)
+    } else if value.chars().any(char::is_control) {
+        Err(IdError::ControlCharacter)
     } else {
         Ok(())
     }
@@ -197,5 +203,8 @@ mod tests {
         assert_eq!(Jti::parse(""), Err(IdError::Empty));
         assert_eq!(UserId::parse("x".repeat(256)), Err(IdError::TooLong));
         assert!(UserId::parse("42").is_ok());
+        assert_eq!(Jti::parse("abc\0def"), Err(IdError::ControlCharacter));
+        assert_eq!(UserId::parse("1\n2"), Err(IdError::ControlCharacter));
+        assert!(Jti::parse("üñí-cödé").is_ok());
     }
 }

@@ -2,19 +2,20 @@
 //!
 //! PyJWT 2.x writes the header with `json.dumps(header, separators=(",", ":"),
 //! sort_keys=True)` and the payload with `json.dumps(payload, separators=(",", ":"))`, both
-//! with Python's default `ensure_ascii=True`. [`PyFormatter`] reproduces that output from
-//! serde_json: compact separators, every character outside printable ASCII escaped as
+//! with Python's default `ensure_ascii=True`. [`write_py_json`] reproduces that output:
+//! compact separators, every character outside printable ASCII escaped as
 //! lowercase `\uXXXX` (astral characters as surrogate pairs, DEL included), `/` left alone,
 //! and floats written as Python's `repr` writes them. The claims keep their insertion order,
 //! so a token minted here is byte for byte the one simplejwt would mint.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
-use std::io;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::{Map, Value};
 
 use crate::algorithm::Algorithm;
 use crate::claims::Claims;
@@ -24,19 +25,48 @@ use crate::keys::{KeySet, SigningKey};
 /// Encode `claims` signed by `key`, with header `{"alg":..,"kid":..,"typ":"JWT"}` (keys
 /// sorted, compact JSON, non-ASCII escaped, as PyJWT writes it).
 pub(crate) fn encode(claims: &Claims, key: &SigningKey) -> Result<String, TokenError> {
-    let mut json = Vec::with_capacity(256);
-    write_py_json(&mut json, claims)
-        .map_err(|e| TokenError::Signing(format!("the claims could not be serialised: {e}")))?;
+    // The claims JSON goes through a per-thread buffer: minting is a hot path and the buffer
+    // would otherwise be allocated and freed for every token.
+    JSON_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut json) => {
+            json.clear();
+            let token = encode_with(claims, key, &mut json);
+            if json.capacity() > MAX_KEPT_BUFFER {
+                *json = Vec::new();
+            }
+            token
+        }
+        Err(_) => encode_with(claims, key, &mut Vec::new()),
+    })
+}
+
+thread_local! {
+    static JSON_BUFFER: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(512));
+}
+
+/// Buffers that grew past this (a huge token) are released rather than kept per thread.
+const MAX_KEPT_BUFFER: usize = 16 * 1024;
+
+fn encode_with(claims: &Claims, key: &SigningKey, json: &mut Vec<u8>) -> Result<String, TokenError> {
+    write_py_object(json, claims.as_map());
     let header = key.header_b64();
-    // header . payload . signature (at most 683 characters for RSA-4096)
-    let mut token = String::with_capacity(header.len() + json.len().div_ceil(3) * 4 + 2 + 96);
-    token.push_str(header);
-    token.push('.');
-    URL_SAFE_NO_PAD.encode_string(&json, &mut token);
-    let signature = key.sign_b64(token.as_bytes()).map_err(TokenError::Signing)?;
-    token.push('.');
-    token.push_str(&signature);
-    Ok(token)
+    let payload_len = base64::encoded_len(json.len(), false)
+        .ok_or_else(|| TokenError::Signing("the claims are too large".to_owned()))?;
+    // header . payload . signature: room for every signature but RSA's (ES512's 176
+    // characters at most; an RSA token grows once, next to a millisecond of signing).
+    let mut token = Vec::with_capacity(header.len() + payload_len + 2 + 176);
+    token.extend_from_slice(header.as_bytes());
+    token.push(b'.');
+    let start = token.len();
+    token.resize(start + payload_len, 0);
+    URL_SAFE_NO_PAD
+        .encode_slice(&*json, &mut token[start..])
+        .map_err(|e| TokenError::Signing(format!("the claims could not be encoded: {e}")))?;
+    let signature = key.sign_b64(&token).map_err(TokenError::Signing)?;
+    token.push(b'.');
+    token.extend_from_slice(signature.as_bytes());
+    // Every byte is base64url or '.': always valid UTF-8.
+    String::from_utf8(token).map_err(|e| TokenError::Signing(e.to_string()))
 }
 
 /// Check structure, size, algorithm, `kid` and signature of `raw`; return its payload
@@ -217,40 +247,80 @@ impl<'de> Deserialize<'de> for Text<'de> {
     }
 }
 
-/// Serialise `value` as Python's `json.dumps(value, separators=(",", ":"))` would.
-pub(crate) fn write_py_json<T: serde::Serialize + ?Sized>(
-    out: &mut Vec<u8>,
-    value: &T,
-) -> serde_json::Result<()> {
-    value.serialize(&mut serde_json::Serializer::with_formatter(out, PyFormatter))
+/// Write `value` as Python's `json.dumps(value, separators=(",", ":"))` would.
+///
+/// A direct writer rather than a serde_json `Formatter`: minting is a hot path, and this
+/// scans each string once (serde_json plus a formatter scan it twice).
+pub(crate) fn write_py_json(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                write_integer(out, i < 0, i.unsigned_abs());
+            } else if let Some(u) = n.as_u64() {
+                write_integer(out, false, u);
+            } else {
+                out.extend_from_slice(python_float_repr(n.as_f64().unwrap_or(f64::NAN)).as_bytes());
+            }
+        }
+        Value::String(text) => write_py_string(out, text),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_py_json(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => write_py_object(out, map),
+    }
 }
 
-/// Python's `json` output conventions for serde_json (see the module docs).
-struct PyFormatter;
-
-impl serde_json::ser::Formatter for PyFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        // serde_json escapes `"`, `\` and control characters itself (as Python does); the
-        // fragments still hold DEL and non-ASCII, which Python escapes too.
-        if fragment.bytes().all(|b| b < 0x7f) {
-            return writer.write_all(fragment.as_bytes());
+/// [`write_py_json`] of an object, members in their order.
+pub(crate) fn write_py_object(out: &mut Vec<u8>, map: &Map<String, Value>) {
+    out.push(b'{');
+    for (i, (name, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-        let mut buf = Vec::with_capacity(fragment.len() * 2);
-        write_escaped_non_ascii(&mut buf, fragment);
-        writer.write_all(&buf)
+        write_py_string(out, name);
+        out.push(b':');
+        write_py_json(out, value);
     }
+    out.push(b'}');
+}
 
-    fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        writer.write_all(python_float_repr(value).as_bytes())
+fn write_integer(out: &mut Vec<u8>, negative: bool, mut magnitude: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `magnitude % 10` is below 10.
+        digits[at] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
     }
+    if negative {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
 
-    fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        self.write_f64(writer, f64::from(value))
+/// A quoted JSON string as Python writes it with `ensure_ascii`.
+fn write_py_string(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        write_py_string_contents(out, text);
     }
+    out.push(b'"');
 }
 
 /// The contents of a JSON string (without quotes) as Python writes them with `ensure_ascii`.
@@ -370,7 +440,7 @@ mod tests {
 
     fn py(value: &serde_json::Value) -> String {
         let mut out = Vec::new();
-        write_py_json(&mut out, value).unwrap();
+        write_py_json(&mut out, value);
         String::from_utf8(out).unwrap()
     }
 
@@ -405,6 +475,11 @@ mod tests {
         let value = json!({"k\u{e9}y": "caf\u{e9} \u{1f600} \u{7f} a/b \"q\" \\ \n\t\u{1}\u{8}\u{c}"});
         assert_eq!(py(&value), r#"{"k\u00e9y":"caf\u00e9 \ud83d\ude00 \u007f a/b \"q\" \\ \n\t\u0001\b\f"}"#);
         assert_eq!(py(&json!([1, -2, true, null, 1.5, {"a": []}])), r#"[1,-2,true,null,1.5,{"a":[]}]"#);
+        assert_eq!(
+            py(&json!([0, -1, i64::MIN, i64::MAX, u64::MAX, -0.0, 1e300])),
+            "[0,-1,-9223372036854775808,9223372036854775807,18446744073709551615,-0.0,1e+300]"
+        );
+        assert_eq!(py(&json!({"a\"b": {"\u{7f}": "x\\y"}})), r#"{"a\"b":{"\u007f":"x\\y"}}"#);
     }
 
     #[test]

@@ -67,9 +67,10 @@ impl ApiCtx<'_> {
 #[oai(example)]
 pub(crate) struct TokenObtainRequest {
     /// The username.
+    #[oai(validator(min_length = 1, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"))]
     username: String,
     /// The password (leading and trailing whitespace is ignored, as in Django REST Framework).
-    #[oai(write_only)]
+    #[oai(write_only, validator(min_length = 1, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"))]
     password: String,
 }
 
@@ -88,11 +89,19 @@ impl FromData for TokenObtainRequest {
     }
 }
 
+/// The complete example of [`TokenObtainRequest`], password included (the derived one leaves
+/// write-only fields out).
+pub(crate) fn obtain_example() -> Value {
+    let TokenObtainRequest { username, password } = TokenObtainRequest::example();
+    json!({ "username": username, "password": password })
+}
+
 /// A refresh token (`TokenRefreshSerializer`, `TokenBlacklistSerializer`).
 #[derive(Debug, Object)]
 #[oai(example)]
 pub(crate) struct RefreshRequest {
     /// The refresh token.
+    #[oai(validator(min_length = 1, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"))]
     refresh: String,
 }
 
@@ -115,6 +124,7 @@ impl FromData for RefreshRequest {
 #[oai(example)]
 pub(crate) struct TokenRequest {
     /// The token.
+    #[oai(validator(min_length = 1, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"))]
     token: String,
 }
 
@@ -136,10 +146,10 @@ impl FromData for TokenRequest {
 #[derive(Debug, Object)]
 #[oai(example)]
 pub(crate) struct LogoutRequest {
-    /// The refresh token to blacklist.
+    /// The refresh token to blacklist (not blank). Ignored when `all` is truthy.
     #[oai(skip_serializing_if_is_none)]
     refresh_token: Option<String>,
-    /// Accepted instead of `refresh_token`.
+    /// Accepted instead of `refresh_token` when that is absent.
     #[oai(skip_serializing_if_is_none)]
     refresh: Option<String>,
     /// Any truthy value (`true`, `1`, `"1"`, any non-empty string) blacklists every refresh

@@ -12,10 +12,20 @@ use serde_json::{Map, Value};
 use crate::error::{ErrorResponse, FieldErrors};
 use crate::json_error::{python_json_error, python_utf8_error};
 
-/// The body size limit, as request data (set by the app; [`crate::DEFAULT_MAX_BODY_BYTES`]
-/// when absent).
+/// The body size and time limits, as request data (set by the app; the defaults when absent).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct BodyLimit(pub(crate) usize);
+pub(crate) struct BodyLimit {
+    /// Largest body in bytes.
+    pub(crate) bytes: usize,
+    /// Longest time to receive it.
+    pub(crate) read_timeout: std::time::Duration,
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self { bytes: crate::DEFAULT_MAX_BODY_BYTES, read_timeout: crate::DEFAULT_BODY_READ_TIMEOUT }
+    }
+}
 
 /// `413 {"detail":"Request body exceeded N bytes."}`.
 pub(crate) fn too_large(limit: usize) -> ErrorResponse {
@@ -86,7 +96,7 @@ pub(crate) async fn read_data(
     req: &Request,
     body: &mut RequestBody,
 ) -> Result<Map<String, Value>, ErrorResponse> {
-    let limit = req.data::<BodyLimit>().map_or(crate::DEFAULT_MAX_BODY_BYTES, |l| l.0);
+    let BodyLimit { bytes: limit, read_timeout } = req.data::<BodyLimit>().copied().unwrap_or_default();
     if declares_more_than(req, limit) {
         return Err(too_large(limit));
     }
@@ -94,10 +104,17 @@ pub(crate) async fn read_data(
         tracing::error!(error = %e, "request body already taken");
         ErrorResponse::internal()
     })?;
-    let bytes = match body.into_bytes_limit(limit).await {
-        Ok(bytes) => bytes,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => return Err(too_large(limit)),
-        Err(e) => {
+    let read = tokio::time::timeout(read_timeout, body.into_bytes_limit(limit)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Err(_elapsed) => {
+            return Err(ErrorResponse::detail(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body was not received in time.",
+            ));
+        }
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return Err(too_large(limit)),
+        Ok(Err(e)) => {
             tracing::info!(error = %e, "could not read request body");
             return Err(ErrorResponse::detail(StatusCode::BAD_REQUEST, "Could not read the request body."));
         }

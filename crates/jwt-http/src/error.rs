@@ -104,7 +104,8 @@ impl ErrorResponse {
 impl IntoResponse for ErrorResponse {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        let mut resp = Response::builder().status(self.status).content_type("application/json").body(body);
+        let mut resp =
+            Response::builder().status(self.status).content_type(crate::middleware::JSON).body(body);
         if let Some(value) = self.www_authenticate.and_then(|v| HeaderValue::from_str(&v).ok()) {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }

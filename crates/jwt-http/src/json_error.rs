@@ -5,8 +5,10 @@
 //! scanner does and reports the first error Python would report, with Python's
 //! `line L column C (char N)` position (counted in characters).
 
-/// Deepest nesting scanned; deeper documents are reported like Python's recursion error.
-const MAX_DEPTH: usize = 512;
+/// Deepest nesting of arrays and objects accepted: `serde_json`'s limit, which is what
+/// actually refuses a document. Deeper documents are reported like Python's recursion error
+/// (Python's own limit is higher, but the message must explain why we refused).
+const MAX_DEPTH: usize = 127;
 
 /// Why a scan stopped.
 enum Fail {
@@ -80,16 +82,18 @@ impl Scanner<'_> {
 
     /// One JSON value starting exactly at `idx`; returns the index after it.
     fn scan_once(&self, idx: usize, depth: usize) -> Result<usize, Fail> {
-        if depth > MAX_DEPTH {
-            return Err(Fail::Plain(
-                "maximum recursion depth exceeded while decoding a JSON document".into(),
-            ));
-        }
+        let nested = |depth: usize| {
+            if depth > MAX_DEPTH {
+                Err(Fail::Plain("maximum recursion depth exceeded while decoding a JSON document".into()))
+            } else {
+                Ok(depth)
+            }
+        };
         match self.at(idx) {
             None => Err(Fail::At("Expecting value", idx)),
             Some('"') => self.scan_string(idx + 1),
-            Some('{') => self.scan_object(idx + 1, depth + 1),
-            Some('[') => self.scan_array(idx + 1, depth + 1),
+            Some('{') => self.scan_object(idx + 1, nested(depth + 1)?),
+            Some('[') => self.scan_array(idx + 1, nested(depth + 1)?),
             Some('n') if self.starts_with(idx, "null") => Ok(idx + 4),
             Some('t') if self.starts_with(idx, "true") => Ok(idx + 4),
             Some('f') if self.starts_with(idx, "false") => Ok(idx + 5),
@@ -252,6 +256,28 @@ mod tests {
         }
         let deep = "[".repeat(100_000);
         assert!(err(&deep).contains("recursion"));
+    }
+
+    /// A document that `serde_json` refuses for its nesting gets Python's recursion message,
+    /// never serde's wording; one it accepts is not reported.
+    #[test]
+    fn nesting_limit_is_serde_jsons() {
+        for depth in 100..140 {
+            let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let with_scalar = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+            let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+            let mixed = format!("{}[]{}", "{\"a\":[".repeat(depth / 2), "]}".repeat(depth / 2));
+            for doc in [arrays, with_scalar, objects, mixed] {
+                let serde_ok = serde_json::from_str::<serde_json::Value>(&doc).is_ok();
+                match python_json_error(&doc) {
+                    None => assert!(serde_ok, "depth {depth}: serde refuses what the scanner accepts"),
+                    Some(msg) => {
+                        assert!(!serde_ok, "depth {depth}: {msg}");
+                        assert_eq!(msg, "maximum recursion depth exceeded while decoding a JSON document");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

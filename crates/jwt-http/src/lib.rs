@@ -105,11 +105,23 @@ pub struct HttpConfig {
     /// `https://auth.example.com`). Default none: the document has no `servers`, so clients
     /// use the URL they fetched it from.
     pub public_url: Option<String>,
+    /// How long a client may take to send a request body once its headers arrived; a slower
+    /// one is answered `408` (guards workers against slow-body attacks). Default 10 s.
+    #[serde(with = "jwt_core::settings::duration_serde")]
+    pub body_read_timeout: std::time::Duration,
 }
+
+/// Default for [`HttpConfig::body_read_timeout`]: 10 seconds.
+pub const DEFAULT_BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        Self { max_body_bytes: DEFAULT_MAX_BODY_BYTES, cors_allowed_origins: Vec::new(), public_url: None }
+        Self {
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            cors_allowed_origins: Vec::new(),
+            public_url: None,
+            body_read_timeout: DEFAULT_BODY_READ_TIMEOUT,
+        }
     }
 }
 

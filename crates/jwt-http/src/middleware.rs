@@ -27,9 +27,37 @@ use crate::{HttpConfig, Readiness};
 /// Header carrying the request id, both ways.
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
-/// Routes that are not DRF views, for the metrics' `route` label.
+/// Routes that are not DRF views, for the metrics' `route` label. All of them answer `GET`
+/// (and `HEAD`) only.
 const OTHER_ROUTES: [&str; 6] =
     ["/openapi.json", "/docs", "/healthz", "/readyz", "/metrics", "/.well-known/jwks.json"];
+
+/// The `Allow` header of a `405` from one of [`OTHER_ROUTES`].
+const OTHER_ROUTES_ALLOW: &str = "GET, HEAD";
+
+/// The `Content-Type` of every JSON answer, as simplejwt (Django REST Framework) sends it.
+/// RFC 8259 defines no `charset` parameter for `application/json`: JSON is UTF-8.
+pub(crate) const JSON: &str = "application/json";
+
+/// What poem-openapi's `Json` payload sends, rewritten to [`JSON`].
+pub(crate) const JSON_UTF8: &str = "application/json; charset=utf-8";
+
+/// The `method` label of the request metrics: the standard methods, and `OTHER` for any
+/// other (clients choose the method, and every label value is a new time series).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
+}
 
 fn trim_path(path: &str) -> &str {
     let trimmed = path.trim_end_matches('/');
@@ -71,10 +99,20 @@ impl<E: Endpoint> Endpoint for DrfViews<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
-        let Some(view) = self.views.get(trim_path(req.uri().path())) else {
-            return self.inner.call(req).await.map(IntoResponse::into_response);
-        };
+        let path = trim_path(req.uri().path());
         let method = req.method().clone();
+        let Some(view) = self.views.get(path) else {
+            let get_only = OTHER_ROUTES.contains(&path);
+            let mut resp = match self.inner.call(req).await {
+                Ok(r) => r.into_response(),
+                Err(e) => error_response(e, &method),
+            };
+            if get_only && resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+                // RFC 9110 §15.5.6: a 405 lists the methods the resource supports.
+                resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static(OTHER_ROUTES_ALLOW));
+            }
+            return Ok(resp);
+        };
         let implemented = view.methods.contains(&method.as_str())
             || (method == Method::HEAD && view.methods.contains(&"GET"));
         let mut resp = if implemented {
@@ -154,12 +192,15 @@ impl Endpoint for Observe {
             Ok(resp) => resp,
             Err(e) => span.in_scope(|| error_response(e, &method)),
         };
+        if resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes() == JSON_UTF8.as_bytes()) {
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON));
+        }
         let elapsed = start.elapsed();
         let status = resp.status().as_u16();
         span.record("status", status);
         span.record("latency_ms", (elapsed.as_secs_f64() * 1e6).round() / 1e3);
         span.in_scope(|| tracing::info!("request answered"));
-        self.metrics.request(method.as_str(), route, status, elapsed.as_secs_f64());
+        self.metrics.request(method_label(&method), route, status, elapsed.as_secs_f64());
         if let Some(Rejected(reason)) = resp.data::<Rejected>().copied() {
             self.metrics.rejected(reason);
         }
@@ -201,7 +242,7 @@ pub(crate) fn build_app(
     let router = Route::new()
         .at(
             "/openapi.json",
-            get(make_sync(move |_| Response::builder().content_type("application/json").body(spec.clone()))),
+            get(make_sync(move |_| Response::builder().content_type(JSON).body(spec.clone()))),
         )
         .at("/docs", get(make_sync(move |_| Html(html.clone()))))
         .nest("/", built.endpoint);
@@ -215,7 +256,7 @@ pub(crate) fn build_app(
         .data(service)
         .data(metrics.clone())
         .data(readiness)
-        .data(BodyLimit(limit))
+        .data(BodyLimit { bytes: limit, read_timeout: config.body_read_timeout })
         .with(CatchPanic::new().with_handler(|_| {
             tracing::error!("a request handler panicked");
             ErrorResponse::internal()

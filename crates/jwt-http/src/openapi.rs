@@ -66,7 +66,61 @@ pub fn openapi_json(settings: &Settings, config: &HttpConfig) -> String {
     build_api(settings, config).spec
 }
 
-/// Reference paths with their trailing slash; the security scheme per the header settings.
+/// Rename the `application/json; charset=utf-8` media type of poem-openapi's `Json` responses
+/// to [`crate::middleware::JSON`], the `Content-Type` the application actually sends.
+fn json_without_charset(doc: &mut Value) {
+    let Some(Value::Object(paths)) = doc.get_mut("paths") else { return };
+    for operation in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let Some(Value::Object(responses)) = operation.get_mut("responses") else { continue };
+        for response in responses.values_mut() {
+            let Some(Value::Object(content)) = response.get_mut("content") else { continue };
+            if content.contains_key(crate::middleware::JSON_UTF8) {
+                let old = std::mem::take(content);
+                *content = old
+                    .into_iter()
+                    .map(|(media, v)| {
+                        if media == crate::middleware::JSON_UTF8 {
+                            (crate::middleware::JSON.to_owned(), v)
+                        } else {
+                            (media, v)
+                        }
+                    })
+                    .collect();
+            }
+        }
+    }
+}
+
+/// The logout body is valid when `all` is truthy (Python's truthiness; the token fields are
+/// then ignored), or else when `refresh_token`, or in its absence `refresh`, is a valid
+/// `CharField` (the rules of `TokenRequest.token`).
+fn logout_alternatives(doc: &mut Value) {
+    let Some(char_field) = doc.pointer("/components/schemas/TokenRequest/properties/token").map(|token| {
+        let mut rules = Map::new();
+        for key in ["type", "minLength", "pattern"] {
+            if let Some(v) = token.get(key) {
+                rules.insert(key.to_owned(), v.clone());
+            }
+        }
+        Value::Object(rules)
+    }) else {
+        return;
+    };
+    if let Some(Value::Object(schema)) = doc.pointer_mut("/components/schemas/LogoutRequest") {
+        schema.insert(
+            "anyOf".to_owned(),
+            json!([
+                {"required": ["all"], "properties": {"all": {"not": {"enum": [null, false, 0, "", [], {}]}}}},
+                {"required": ["refresh_token"], "properties": {"refresh_token": char_field}},
+                {"required": ["refresh"], "not": {"required": ["refresh_token"]}, "properties": {"refresh": char_field}},
+            ]),
+        );
+    }
+}
+
+/// Reference paths with their trailing slash, JSON media types without `charset`, request
+/// examples with their write-only fields, the logout body's alternatives, and the security
+/// scheme per the header settings.
 fn postprocess(raw: &str, settings: &Settings) -> String {
     let mut doc: Value = match serde_json::from_str(raw) {
         Ok(doc) => doc,
@@ -86,6 +140,13 @@ fn postprocess(raw: &str, settings: &Settings) -> String {
             )
             .collect::<Map<String, Value>>();
     }
+    json_without_charset(&mut doc);
+    if let Some(example) = doc.pointer_mut("/components/schemas/TokenObtainRequest/example") {
+        // poem-openapi leaves write-only fields out of examples; Swagger UI's "Try it out"
+        // would then send no password and get a 400.
+        *example = crate::api::obtain_example();
+    }
+    logout_alternatives(&mut doc);
     let standard = settings.auth_header_name.eq_ignore_ascii_case("authorization")
         && settings.auth_header_types.iter().map(String::as_str).eq(["Bearer"]);
     if let Some(scheme) =

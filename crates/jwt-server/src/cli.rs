@@ -11,7 +11,7 @@ use crate::config::Overrides;
 /// Configuration: defaults < jwt-server.toml < JWT_* environment variables < flags.
 /// See docs/configuration.md for every key.
 #[derive(Debug, Parser)]
-#[command(name = "jwt-server", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "jwt-server", version, about)]
 pub struct Cli {
     /// Config file [default: ./jwt-server.toml if it exists].
     #[arg(long, short = 'c', env = "JWT_CONFIG", global = true, value_name = "FILE")]
@@ -31,6 +31,33 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// Parse the process arguments, exiting with clap's usage error on bad ones.
+    pub fn parse_checked() -> Self {
+        Self::try_parse_checked_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
+    }
+
+    /// Parse `args`. `--config` and `--database-url` go anywhere; the options of `serve`
+    /// given before another subcommand are refused rather than silently ignored.
+    ///
+    /// # Errors
+    /// clap's error for unknown, malformed or conflicting arguments.
+    pub fn try_parse_checked_from<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::CommandFactory as _;
+        let cli = Self::try_parse_from(args)?;
+        let serve_flags_given = cli.serve != ServeArgs::default();
+        if serve_flags_given && cli.command.as_ref().is_some_and(|c| !c.is_serve()) {
+            return Err(Self::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--listen, --no-migrate and --log-format only apply to `serve`",
+            ));
+        }
+        Ok(cli)
+    }
+
     /// The subcommand, `serve` when none was given.
     pub fn to_command(&self) -> Command {
         self.command.clone().unwrap_or_else(|| Command::Serve(self.serve.clone()))
@@ -52,7 +79,7 @@ impl Cli {
 }
 
 /// Options of `serve`.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
 pub struct ServeArgs {
     /// Address to listen on (overrides JWT_LISTEN); port 0 picks a free port.
     #[arg(long, value_name = "ADDR")]
@@ -127,6 +154,12 @@ pub enum UsersCommand {
         /// Username.
         name: String,
     },
+    /// Delete a user. Their recorded tokens stay (without a user), as in simplejwt; their
+    /// refresh tokens stop working because the account no longer exists.
+    Delete {
+        /// Username.
+        name: String,
+    },
     /// Reactivate a deactivated user.
     Activate {
         /// Username.
@@ -190,7 +223,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Cli {
-        Cli::try_parse_from(std::iter::once("jwt-server").chain(args.iter().copied())).unwrap()
+        Cli::try_parse_checked_from(std::iter::once("jwt-server").chain(args.iter().copied())).unwrap()
     }
 
     #[test]
@@ -254,6 +287,18 @@ mod tests {
         assert!(matches!(parse(&["check-config"]).to_command(), Command::CheckConfig));
         assert!(matches!(parse(&["migrate"]).to_command(), Command::Migrate));
         // serve flags belong to serve only
-        assert!(Cli::try_parse_from(["jwt-server", "--listen", "x", "migrate"]).is_err());
+        assert!(Cli::try_parse_checked_from(["jwt-server", "--listen", "x", "migrate"]).is_err());
+        // global options go before or after the subcommand
+        for args in [
+            &["jwt-server", "--config", "x.toml", "keys", "list"][..],
+            &["jwt-server", "keys", "list", "--config", "x.toml"],
+            &["jwt-server", "--database-url", "sqlite::memory:", "users", "list"],
+            &["jwt-server", "--config", "x.toml", "serve", "--listen", "127.0.0.1:0"],
+            &["jwt-server", "--config", "x.toml", "--listen", "127.0.0.1:0"],
+        ] {
+            let cli =
+                Cli::try_parse_checked_from(args.iter().copied()).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert!(cli.config.is_some() || cli.database_url.is_some(), "{args:?}");
+        }
     }
 }

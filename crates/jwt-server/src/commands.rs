@@ -93,6 +93,14 @@ async fn users(cmd: UsersCommand, config: &Config) -> Result<(), Error> {
         }
         UsersCommand::Deactivate { name } => set_active(&db, &name, false).await,
         UsersCommand::Activate { name } => set_active(&db, &name, true).await,
+        UsersCommand::Delete { name } => {
+            let found =
+                repo.delete_user(&name).await.map_err(|e| store_error("cannot delete the user", &e))?;
+            if !found {
+                return Err(no_such_user(&name));
+            }
+            print_out(&format!("deleted {name}\n"))
+        }
         UsersCommand::List => {
             let users = repo.list_users().await.map_err(|e| store_error("cannot list the users", &e))?;
             print_out(&users_table(&users))

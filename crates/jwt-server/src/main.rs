@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     jwt_server::install_panic_hook();
-    jwt_server::run(jwt_server::cli::Cli::parse())
+    jwt_server::run(jwt_server::cli::Cli::parse_checked())
 }

@@ -63,13 +63,21 @@ pub fn service(config: &Config, db: &Database, keys: jwt_core::KeySet) -> Result
     Ok(TokenService::new(engine, ports))
 }
 
+/// How long `/readyz` waits for the database.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// Readiness: the database answers.
 struct DbReadiness(Database);
 
 #[async_trait::async_trait]
 impl jwt_http::Readiness for DbReadiness {
     async fn check(&self) -> Result<(), String> {
-        self.0.ping().await.map_err(|e| crate::error::chain(&e))
+        // Probes have short timeouts of their own: answer within READINESS_TIMEOUT even when
+        // the pool would wait `db_acquire_timeout` for a connection.
+        match tokio::time::timeout(READINESS_TIMEOUT, self.0.ping()).await {
+            Ok(result) => result.map_err(|e| crate::error::chain(&e)),
+            Err(_) => Err(format!("the database did not answer within {READINESS_TIMEOUT:?}")),
+        }
     }
 }
 

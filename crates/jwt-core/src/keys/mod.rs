@@ -14,9 +14,9 @@
 //! | JWK | `oct`, `RSA`, `EC`, `OKP` with private members | the same without them |
 //! | raw | HMAC secret ([`SigningKey::hmac`]) | HMAC secret ([`VerifyingKey::hmac`]) |
 //!
-//! Signature primitives are built once per key (see `backend`), so signing and verifying
-//! never re-parse key material. Key generation draws from the injected
-//! [`SecureRandom`] port (see `generate`).
+//! Key material is parsed, validated and converted once per key into the forms the
+//! signature backends take (see `backend`): no PEM, JWK or key check happens per token.
+//! Key generation draws from the injected [`SecureRandom`] port (see `generate`).
 
 use std::sync::Arc;
 

@@ -492,7 +492,13 @@ impl TokenService {
         raw: &str,
     ) -> Result<(), TokenError> {
         let settings = engine.settings();
-        let Some(user_id) = engine.user_id_of(token.claims()) else { return Ok(()) };
+        let user_id = match engine.user_id_of(token.claims()) {
+            Some(id) => id,
+            // simplejwt only checks users when the token names one...
+            None if !claim_is_truthy(token.claims().get(&settings.user_id_claim)) => return Ok(()),
+            // ...and a user id claim that cannot name any user names no active account.
+            None => return Err(TokenError::NoActiveAccountForToken),
+        };
         let user = self.ports.users.find_by_id(&user_id).await?.ok_or(TokenError::NoActiveAccountForToken)?;
         if settings.check_user_is_active && !user.is_active {
             return Err(TokenError::NoActiveAccountForToken);
@@ -529,6 +535,18 @@ impl TokenService {
             }
             None => Err(TokenError::NoUserId),
         }
+    }
+}
+
+/// Python truthiness of a claim value, as simplejwt's `if user_id:` sees it.
+fn claim_is_truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::Bool(true)) => true,
     }
 }
 

@@ -657,3 +657,34 @@ fn custom_claims_cannot_override_registered_ones() {
     assert_eq!(claims.get("tenant"), Some(&Value::from("acme")));
     assert_eq!(claims.get_timestamp("exp").unwrap().as_secs(), T0 + 86_400);
 }
+
+#[test]
+fn a_user_id_claim_that_names_no_user_is_refused_on_refresh() {
+    let f = fixture(rotating());
+    let engine = f.service.engine();
+    let pair = f.login();
+    let base = engine.verify::<Refresh>(pair.refresh.as_str()).unwrap().into_claims();
+    for (i, (value, refused)) in [
+        (json!(1e40), true),
+        (json!(1000.5), true),
+        (json!({"id": 1}), true),
+        (json!(true), true),
+        (json!(""), false),
+        (json!(0), true),
+        (Value::Null, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut claims = base.clone();
+        claims.set("user_id", value.clone());
+        claims.set("jti", format!("{i:032x}"));
+        let raw = crate::jws::encode(&claims, engine.keys().signing_key()).unwrap();
+        let result = block_on(f.service.refresh(&raw));
+        if refused {
+            assert!(matches!(result, Err(TokenError::NoActiveAccountForToken)), "{value}: {result:?}");
+        } else {
+            assert!(result.is_ok(), "{value}: {result:?}");
+        }
+    }
+}

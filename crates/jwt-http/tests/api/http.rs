@@ -66,6 +66,24 @@ async fn bodies_over_the_limit_are_413() {
 }
 
 #[tokio::test]
+async fn a_body_that_never_arrives_is_a_408_not_a_stuck_worker() {
+    let config =
+        HttpConfig { body_read_timeout: std::time::Duration::from_millis(200), ..HttpConfig::default() };
+    let app = TestApp::with(peer_settings(), config);
+    // The writer stays open and silent: the client announced a body and never sends it.
+    let (_writer, reader) = tokio::io::duplex(64);
+    let resp = app
+        .cli
+        .post("/api/token/")
+        .content_type("application/json")
+        .body(poem::Body::from_async_read(reader))
+        .send()
+        .await;
+    resp.assert_status(poem::http::StatusCode::REQUEST_TIMEOUT);
+    resp.assert_text(r#"{"detail":"The request body was not received in time."}"#).await;
+}
+
+#[tokio::test]
 async fn bad_multipart_is_a_400() {
     let app = TestApp::new();
     app.call(Method::POST, "/api/token/", Req::raw("multipart/form-data", "garbage"))
@@ -195,4 +213,52 @@ async fn cors_for_configured_origins() {
     let app = TestApp::new();
     let r = app.get("/healthz", Req::default().header("Origin", "https://app.example.com")).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
+}
+
+/// Every JSON answer says `application/json`, exactly as simplejwt: successes (poem-openapi's
+/// `Json` would add `; charset=utf-8`) and errors alike.
+#[tokio::test]
+async fn json_answers_are_application_json_without_charset() {
+    let app = TestApp::new();
+    let (refresh, access) = app.login_alice().await;
+    let sliding = app.sliding_alice().await;
+    let answers = [
+        app.post("/api/token/", json!({"username": "alice", "password": ALICE_PASSWORD})).await,
+        app.post("/api/token/refresh/", json!({"refresh": refresh})).await,
+        app.post("/api/token/verify/", json!({"token": access})).await,
+        app.post("/api/token/sliding/refresh/", json!({"token": sliding})).await,
+        app.me(&access).await,
+        app.post("/api/token/", json!({})).await,
+        app.post("/api/token/verify/", json!({"token": "garbage"})).await,
+        app.call(Method::OPTIONS, "/api/token/", Req::default()).await,
+        app.get("/api/token/", Req::default()).await,
+        app.get("/nope", Req::default()).await,
+        app.get("/healthz", Req::default()).await,
+        app.get("/readyz", Req::default()).await,
+        app.get("/.well-known/jwks.json", Req::default()).await,
+        app.get("/openapi.json", Req::default()).await,
+    ];
+    for r in answers {
+        assert_eq!(r.header("content-type"), Some("application/json"), "{} {}", r.status, r.text);
+    }
+    assert!(app.get("/docs", Req::default()).await.header("content-type").unwrap().starts_with("text/html"));
+}
+
+/// A 405 from the operational routes lists the allowed methods (RFC 9110 §15.5.6), like the
+/// DRF views do.
+#[tokio::test]
+async fn method_not_allowed_on_operational_routes_lists_allow() {
+    let app = TestApp::new();
+    for path in ["/healthz", "/readyz/", "/metrics", "/.well-known/jwks.json", "/openapi.json", "/docs"] {
+        for method in [Method::POST, Method::DELETE, Method::TRACE, Method::OPTIONS] {
+            let r = app.call(method.clone(), path, Req::default()).await;
+            assert_eq!(r.status, 405, "{method} {path}: {}", r.text);
+            assert_eq!(r.header("allow"), Some("GET, HEAD"), "{method} {path}");
+            assert_eq!(r.json()["detail"], format!("Method \"{method}\" not allowed."));
+        }
+        assert_eq!(app.call(Method::HEAD, path, Req::default()).await.status, 200, "HEAD {path}");
+    }
+    // unknown paths stay 404 without Allow
+    let r = app.call(Method::POST, "/nope", Req::default()).await;
+    assert_eq!((r.status, r.header("allow")), (404, None));
 }

@@ -3,7 +3,7 @@
 use jwt_core::Settings;
 use jwt_http::HttpConfig;
 use poem::http::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -94,4 +94,111 @@ fn the_document_is_deterministic() {
     let a = jwt_http::openapi_json(&peer_settings(), &HttpConfig::default());
     let b = jwt_http::openapi_json(&peer_settings(), &HttpConfig::default());
     assert_eq!(a, b);
+}
+
+/// The request fields are DRF `CharField`s: the document says which strings are refused
+/// (blank after trimming, or with a NUL character), so that a request valid for the schema is
+/// never a 400 (schemathesis' "schema-valid request rejected").
+#[tokio::test]
+async fn request_fields_document_what_is_refused() {
+    use poem_openapi::validation::{Pattern, Validator};
+
+    let doc = document(&peer_settings(), &HttpConfig::default());
+    let schemas = &doc["components"]["schemas"];
+    let fields = [
+        ("TokenObtainRequest", "username"),
+        ("TokenObtainRequest", "password"),
+        ("RefreshRequest", "refresh"),
+        ("TokenRequest", "token"),
+        ("LogoutRequest", "refresh_token"),
+        ("LogoutRequest", "refresh"),
+    ];
+    let app = TestApp::new();
+    let samples = ["x", " x ", "", " ", "\t\n", "\u{3000}", "a\u{0}b", "\u{0}", "  \u{0}  ", "ünï 🔑", "a b"];
+    for (schema, field) in fields {
+        let prop = if schema == "LogoutRequest" {
+            // the logout body's rules live in its `anyOf` alternatives
+            let any_of = schemas[schema]["anyOf"].as_array().unwrap();
+            let branch = any_of.iter().find(|b| b["required"][0] == field).unwrap();
+            &branch["properties"][field]
+        } else {
+            &schemas[schema]["properties"][field]
+        };
+        assert_eq!(prop["minLength"], 1, "{schema}.{field}");
+        let pattern: &'static str = Box::leak(prop["pattern"].as_str().unwrap().to_owned().into_boxed_str());
+        let pattern = Pattern::new(pattern);
+        for sample in samples {
+            let documented_valid = !sample.is_empty() && pattern.check(&sample);
+            // what the endpoint does with the field (a 400 names it)
+            let mut body = json!({"username": "u", "password": "p"});
+            body[field] = json!(sample);
+            let path = match schema {
+                "TokenObtainRequest" => "/api/token/",
+                "RefreshRequest" => "/api/token/refresh/",
+                "TokenRequest" => "/api/token/verify/",
+                _ => "/api/logout/",
+            };
+            let (_, access) = app.login_alice().await;
+            let r = app.call(Method::POST, path, Req::bearer(&access).with_json(body)).await;
+            let refused = r.status == 400 && r.json().get(field).is_some();
+            assert_eq!(documented_valid, !refused, "{schema}.{field} = {sample:?}: {} {}", r.status, r.text);
+        }
+    }
+}
+
+#[test]
+fn examples_are_complete_and_logout_needs_one_field() {
+    let doc = document(&peer_settings(), &HttpConfig::default());
+    let schemas = &doc["components"]["schemas"];
+    // write-only fields are in the example, so Swagger UI's "Try it out" sends a password
+    assert_eq!(
+        schemas["TokenObtainRequest"]["example"],
+        serde_json::json!({"username": "alice", "password": "correct horse battery staple"})
+    );
+    // logout: a truthy `all` (the token fields are then ignored), else `refresh_token`, else `refresh`
+    let any_of = schemas["LogoutRequest"]["anyOf"].as_array().unwrap();
+    let required: Vec<&Value> = any_of.iter().map(|s| &s["required"][0]).collect();
+    assert_eq!(required, ["all", "refresh_token", "refresh"]);
+    assert_eq!(any_of[0]["properties"]["all"]["not"]["enum"], json!([null, false, 0, "", [], {}]));
+    assert_eq!(any_of[2]["not"], json!({"required": ["refresh_token"]}));
+    let token_rules = &schemas["TokenRequest"]["properties"]["token"];
+    for (branch, field) in [(1, "refresh_token"), (2, "refresh")] {
+        let rules = &any_of[branch]["properties"][field];
+        assert_eq!(
+            (&rules["minLength"], &rules["pattern"]),
+            (&token_rules["minLength"], &token_rules["pattern"])
+        );
+    }
+    assert!(schemas["LogoutRequest"]["properties"]["refresh_token"].get("minLength").is_none());
+}
+
+/// What the logout alternatives say, the endpoint does.
+#[tokio::test]
+async fn logout_body_alternatives_match_the_endpoint() {
+    let app = TestApp::new();
+    for (body, ok) in [
+        (json!({"all": "0", "refresh_token": ""}), true), // "0" is a non-empty string: truthy
+        (json!({"all": 0, "refresh_token": ""}), false),
+        (json!({"all": [], "refresh": "  "}), false),
+        (json!({"all": {"a": 1}}), true),
+        (json!({"refresh_token": "", "refresh": "x"}), false), // refresh_token wins
+        (json!({"all": false}), false),
+        (json!({}), false),
+    ] {
+        let (_, access) = app.login_alice().await;
+        let r = app.call(Method::POST, "/api/logout/", Req::bearer(&access).with_json(body.clone())).await;
+        assert_eq!(r.status == 200, ok, "{body}: {} {}", r.status, r.text);
+        if !ok {
+            assert_eq!(r.status, 400, "{body}: {}", r.text);
+        }
+    }
+}
+
+#[test]
+fn json_media_types_have_no_charset() {
+    let text = jwt_http::openapi_json(&peer_settings(), &HttpConfig::default());
+    assert!(!text.contains("application/json; charset"), "the served Content-Type is plain application/json");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let ok = &doc["paths"]["/api/token/"]["post"]["responses"]["200"]["content"];
+    assert!(ok.get("application/json").is_some(), "{ok}");
 }

@@ -237,3 +237,25 @@ async fn docs_and_document_are_served() {
     assert_eq!(app.get("/docs/", Req::default()).await.status, 200);
     assert_eq!(app.call(Method::POST, "/openapi.json", Req::default()).await.status, 405);
 }
+
+/// Clients choose the method: any non-standard one is counted as `OTHER`, so that a scan with
+/// made-up methods cannot add time series without bound.
+#[tokio::test]
+async fn metrics_method_labels_are_bounded() {
+    let app = TestApp::new();
+    for i in 0..20 {
+        let method = Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        assert_eq!(app.call(method, "/api/token/", Req::default()).await.status, 405);
+    }
+    app.call(Method::PUT, "/api/token/", Req::default()).await;
+    let text = app.metrics().await;
+    assert!(!text.contains("MADEUP"), "{text}");
+    assert!(
+        text.contains(r#"http_requests_total{method="OTHER",route="/api/token/",status="405"} 20"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_requests_total{method="PUT",route="/api/token/",status="405"} 1"#),
+        "{text}"
+    );
+}
