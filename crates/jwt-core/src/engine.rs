@@ -123,9 +123,10 @@ impl TokenEngine {
         extra: &Map<String, Value>,
     ) -> Result<Issued<Refresh>, TokenError> {
         let now = self.now();
-        let mut claims = self.base_claims(TokenType::Refresh, now, self.settings.refresh_token_lifetime)?;
+        let (mut claims, jti) =
+            self.base_claims(TokenType::Refresh, now, self.settings.refresh_token_lifetime)?;
         self.add_user_claims(&mut claims, user_id, extra);
-        self.issue(claims)
+        self.issue(claims, jti)
     }
 
     /// A new sliding token for `user_id` carrying `extra` claims.
@@ -138,13 +139,14 @@ impl TokenEngine {
         extra: &Map<String, Value>,
     ) -> Result<Issued<Sliding>, TokenError> {
         let now = self.now();
-        let mut claims = self.base_claims(TokenType::Sliding, now, self.settings.sliding_token_lifetime)?;
+        let (mut claims, jti) =
+            self.base_claims(TokenType::Sliding, now, self.settings.sliding_token_lifetime)?;
         claims.set(
             self.settings.sliding_token_refresh_exp_claim.clone(),
             now.plus(self.settings.sliding_token_refresh_lifetime).as_secs(),
         );
         self.add_user_claims(&mut claims, user_id, extra);
-        self.issue(claims)
+        self.issue(claims, jti)
     }
 
     /// An access token derived from a refresh token: fresh `exp`/`iat`/`jti`, every other
@@ -157,7 +159,8 @@ impl TokenEngine {
         refresh: &R,
     ) -> Result<Issued<crate::token::Access>, TokenError> {
         let now = self.now();
-        let mut claims = self.base_claims(TokenType::Access, now, self.settings.access_token_lifetime)?;
+        let (mut claims, jti) =
+            self.base_claims(TokenType::Access, now, self.settings.access_token_lifetime)?;
         let type_claim = self.settings.token_type_claim.as_deref();
         let jti_claim = self.settings.jti_claim.as_deref();
         for (name, value) in refresh.claims().iter() {
@@ -167,7 +170,7 @@ impl TokenEngine {
             }
             claims.set(name, value.clone());
         }
-        self.issue(claims)
+        self.issue(claims, jti)
     }
 
     /// The refresh token that replaces `old` on rotation: same claims, new `jti`, and
@@ -182,12 +185,13 @@ impl TokenEngine {
         at: Timestamp,
     ) -> Result<Issued<Refresh>, TokenError> {
         let mut claims = old.claims().clone();
-        if let Some(name) = &self.settings.jti_claim {
+        let jti = self.settings.jti_claim.as_ref().map(|name| {
             claims.set(name.clone(), jti.as_str());
-        }
+            jti.clone()
+        });
         claims.set("exp", at.plus(self.settings.refresh_token_lifetime).as_secs());
         claims.set("iat", at.as_secs());
-        self.issue(claims)
+        self.issue(claims, jti)
     }
 
     /// Extend a sliding token: new `exp`/`iat`, same `jti`, provided `refresh_exp` has not
@@ -210,7 +214,7 @@ impl TokenEngine {
         let mut claims = old.claims().clone();
         claims.set("exp", now.plus(self.settings.sliding_token_lifetime).as_secs());
         claims.set("iat", now.as_secs());
-        self.issue(claims)
+        self.issue(claims, old.jti().cloned())
     }
 
     /// Verify `raw` as a token of kind `K`, without consulting the blacklist.
@@ -370,7 +374,7 @@ impl TokenEngine {
         token_type: TokenType,
         now: Timestamp,
         lifetime: std::time::Duration,
-    ) -> Result<Claims, TokenError> {
+    ) -> Result<(Claims, Option<Jti>), TokenError> {
         // Room for the usual claims, so that minting never regrows the map (hot path).
         let mut claims = Claims::from(Map::with_capacity(8));
         if let Some(name) = &self.settings.token_type_claim {
@@ -378,10 +382,15 @@ impl TokenEngine {
         }
         claims.set("exp", now.plus(lifetime).as_secs());
         claims.set("iat", now.as_secs());
-        if let Some(name) = &self.settings.jti_claim {
-            claims.set(name.clone(), String::from(self.new_jti()?));
-        }
-        Ok(claims)
+        let jti = match &self.settings.jti_claim {
+            Some(name) => {
+                let jti = self.new_jti()?;
+                claims.set(name.clone(), jti.as_str());
+                Some(jti)
+            }
+            None => None,
+        };
+        Ok((claims, jti))
     }
 
     fn add_user_claims(&self, claims: &mut Claims, user_id: &UserId, extra: &Map<String, Value>) {
@@ -398,7 +407,8 @@ impl TokenEngine {
         }
     }
 
-    fn issue<K: TokenKind>(&self, mut claims: Claims) -> Result<Issued<K>, TokenError> {
+    /// Sign `claims` (whose jti claim, if configured, holds `jti`).
+    fn issue<K: TokenKind>(&self, mut claims: Claims, jti: Option<Jti>) -> Result<Issued<K>, TokenError> {
         if let Some(aud) = &self.settings.audience {
             claims.set("aud", aud.as_str());
         }
@@ -406,11 +416,6 @@ impl TokenEngine {
             claims.set("iss", iss.as_str());
         }
         let encoded = jws::encode(&claims, self.keys.signing_key())?;
-        let jti = match &self.settings.jti_claim {
-            Some(name) => claims.get_str(name).map(Jti::parse).transpose(),
-            None => Ok(None),
-        }
-        .map_err(|e| TokenError::Signing(e.to_string()))?;
         let expires_at = claims.get_timestamp("exp").unwrap_or(Timestamp::EPOCH);
         Ok(Issued::new(encoded, claims, jti, expires_at))
     }

@@ -1,5 +1,6 @@
 //! The ports: traits the engine needs from the outside world, implemented by adapters
-//! (`jwt-store` for databases, [`crate::system`] for the OS, [`crate::memory`] for tests).
+//! (`jwt-store` for databases, [`crate::system`] for the OS, `crate::memory` — the `memory`
+//! feature — for tests).
 //!
 //! Every port is object safe and `Send + Sync`, so services hold them as `Arc<dyn Port>`.
 
