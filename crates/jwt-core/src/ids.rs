@@ -174,8 +174,8 @@ fn check_id(value: &str) -> Result<(), IdError> {
     }
 }
 
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex_lower(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (jti values, credential stamps, token digests).
+pub fn hex_lower(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -244,6 +244,101 @@ fn revoke_where(
     count
 }
 
+/// A failure to inject into a [`FaultyStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Fault {
+    /// Every call goes through.
+    #[default]
+    None,
+    /// Every call fails with [`StoreError::Unavailable`], as when the database is down.
+    Unavailable,
+    /// Every call fails with [`StoreError::Backend`], as on an unexpected database error.
+    Backend,
+    /// Every call panics, as a bug in an adapter would.
+    Panic,
+}
+
+/// Wraps a token store and fails every call while a [`Fault`] is set: outage and error
+/// tests without a real database.
+pub struct FaultyStore {
+    inner: Arc<dyn TokenStore>,
+    fault: Mutex<Fault>,
+}
+
+impl std::fmt::Debug for FaultyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaultyStore").field("fault", &*lock(&self.fault)).finish_non_exhaustive()
+    }
+}
+
+impl FaultyStore {
+    /// `inner`, working until a fault is set.
+    pub fn new(inner: Arc<dyn TokenStore>) -> Arc<Self> {
+        Arc::new(Self { inner, fault: Mutex::new(Fault::None) })
+    }
+
+    /// Inject `fault` into every following call ([`Fault::None`] heals the store).
+    pub fn set(&self, fault: Fault) {
+        *lock(&self.fault) = fault;
+    }
+
+    /// What the next call would do: `Ok` or the injected error.
+    ///
+    /// # Errors
+    /// The injected [`StoreError`].
+    ///
+    /// # Panics
+    /// With [`Fault::Panic`], on purpose.
+    pub fn check(&self) -> Result<(), StoreError> {
+        match *lock(&self.fault) {
+            Fault::None => Ok(()),
+            Fault::Unavailable => Err(StoreError::unavailable("connection refused (db.internal:5432)")),
+            Fault::Backend => Err(StoreError::backend("syntax error near SELECT secret_column")),
+            Fault::Panic => panic!("injected store panic"),
+        }
+    }
+}
+
+#[async_trait]
+impl TokenStore for FaultyStore {
+    async fn record_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
+        self.check()?;
+        self.inner.record_outstanding(token).await
+    }
+    async fn find(&self, jti: &Jti) -> Result<Option<TokenRecord>, StoreError> {
+        self.check()?;
+        self.inner.find(jti).await
+    }
+    async fn is_blacklisted(&self, jti: &Jti) -> Result<bool, StoreError> {
+        self.check()?;
+        self.inner.is_blacklisted(jti).await
+    }
+    async fn blacklist(
+        &self,
+        token: &OutstandingToken,
+        at: Timestamp,
+    ) -> Result<BlacklistOutcome, StoreError> {
+        self.check()?;
+        self.inner.blacklist(token, at).await
+    }
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
+        self.check()?;
+        self.inner.rotate(rotation).await
+    }
+    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.revoke_family(family, at).await
+    }
+    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.revoke_user(user, at).await
+    }
+    async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {
+        self.check()?;
+        self.inner.flush_expired(now, batch_size).await
+    }
+}
+
 /// Django-compatible PBKDF2-SHA256 hashing, computed inline on the calling task.
 ///
 /// Meant for tests and examples (choose few iterations there); servers use `jwt-store`'s

@@ -15,6 +15,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use jwt_core::ids::hex_lower;
 use jwt_core::ports::{
     BlacklistOutcome, OutstandingToken, Rotation, RotationOutcome, TokenRecord, TokenStore,
 };
@@ -27,7 +28,7 @@ use crate::database::Database;
 use crate::entity::{blacklisted_token, outstanding_token};
 use crate::error::{corrupt, map_db_err};
 use crate::sql::{insert_ignore, on_conflict_do_nothing, placeholders, stmt, with_retry};
-use crate::users::{hex, numeric_id};
+use crate::users::numeric_id;
 
 /// Largest number of rows [`TokenStore::flush_expired`] deletes per statement, whatever the
 /// caller asks (keeps the `IN (...)` list under every backend's bind-parameter limit).
@@ -85,7 +86,7 @@ impl SeaOrmTokenStore {
             token.user_id.as_ref().and_then(numeric_id).into(),
             token.family_id.as_str().into(),
             token.parent_jti.as_ref().map(|j| j.as_str().to_owned()).into(),
-            hex(&token.token_digest).into(),
+            hex_lower(&token.token_digest).into(),
             token.created_at.as_secs().into(),
             token.expires_at.as_secs().into(),
         ];
@@ -342,7 +343,7 @@ mod tests {
     #[test]
     fn digest_round_trips_through_hex() {
         let digest: [u8; 32] = std::array::from_fn(|i| (i * 7) as u8);
-        assert_eq!(parse_digest(&hex(&digest)).unwrap(), digest);
+        assert_eq!(parse_digest(&hex_lower(&digest)).unwrap(), digest);
         assert!(parse_digest("zz").is_err());
         assert!(parse_digest(&"g".repeat(64)).is_err());
     }

@@ -195,7 +195,7 @@ impl SeaOrmUserRepository {
     fn new_stamp(&self) -> Result<String, StoreError> {
         let mut bytes = [0u8; 16];
         self.random.fill(&mut bytes).map_err(StoreError::backend)?;
-        Ok(hex(&bytes))
+        Ok(jwt_core::ids::hex_lower(&bytes))
     }
 }
 
@@ -255,17 +255,6 @@ fn to_user(model: user::Model) -> Result<User, StoreError> {
     })
 }
 
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +269,6 @@ mod tests {
 
     #[test]
     fn hex_is_lowercase() {
-        assert_eq!(hex(&[0x00, 0xab, 0xff]), "00abff");
+        assert_eq!(jwt_core::ids::hex_lower(&[0x00, 0xab, 0xff]), "00abff");
     }
 }

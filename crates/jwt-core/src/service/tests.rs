@@ -10,7 +10,9 @@ use futures_executor::block_on;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::memory::{FixedClock, InMemoryTokenStore, InMemoryUsers, Pbkdf2Hasher, SeqRandom, example_user};
+use crate::memory::{
+    Fault, FaultyStore, FixedClock, InMemoryTokenStore, InMemoryUsers, Pbkdf2Hasher, SeqRandom, example_user,
+};
 use crate::ports::{StoredUserClaims, TokenStore};
 use crate::{KeySet, Settings, StoreError};
 
@@ -557,66 +559,10 @@ fn key_rotation_keeps_old_tokens_valid_while_their_key_is_kept() {
     );
 }
 
-/// A store that fails like an unreachable database until switched back.
-struct FlakyStore {
-    inner: Arc<InMemoryTokenStore>,
-    down: AtomicBool,
-}
-
-impl FlakyStore {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            Err(StoreError::unavailable("connection refused"))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-#[async_trait]
-impl TokenStore for FlakyStore {
-    async fn record_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
-        self.check()?;
-        self.inner.record_outstanding(token).await
-    }
-    async fn find(&self, jti: &crate::Jti) -> Result<Option<TokenRecord>, StoreError> {
-        self.check()?;
-        self.inner.find(jti).await
-    }
-    async fn is_blacklisted(&self, jti: &crate::Jti) -> Result<bool, StoreError> {
-        self.check()?;
-        self.inner.is_blacklisted(jti).await
-    }
-    async fn blacklist(
-        &self,
-        token: &OutstandingToken,
-        at: Timestamp,
-    ) -> Result<BlacklistOutcome, StoreError> {
-        self.check()?;
-        self.inner.blacklist(token, at).await
-    }
-    async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
-        self.check()?;
-        self.inner.rotate(rotation).await
-    }
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.revoke_family(family, at).await
-    }
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.revoke_user(user, at).await
-    }
-    async fn flush_expired(&self, now: Timestamp, batch: u32) -> Result<u64, StoreError> {
-        self.check()?;
-        self.inner.flush_expired(now, batch).await
-    }
-}
-
 #[test]
 fn store_outages_surface_as_store_errors_and_write_nothing() {
     let f = fixture(rotating());
-    let flaky = Arc::new(FlakyStore { inner: f.store.clone(), down: AtomicBool::new(false) });
+    let flaky = FaultyStore::new(f.store.clone());
     let mut ports = f.service.ports().clone();
     ports.store = flaky.clone();
     let engine = TokenEngine::with_details(
@@ -628,7 +574,7 @@ fn store_outages_surface_as_store_errors_and_write_nothing() {
     .unwrap();
     let service = TokenService::new(engine, ports);
     let pair = block_on(service.obtain_pair(alice())).unwrap();
-    flaky.down.store(true, Ordering::SeqCst);
+    flaky.set(Fault::Unavailable);
     let err = block_on(service.refresh(pair.refresh.as_str())).unwrap_err();
     assert!(err.is_internal());
     assert_eq!(err.code(), "service_unavailable");
@@ -637,7 +583,7 @@ fn store_outages_surface_as_store_errors_and_write_nothing() {
         Err(TokenError::Store(StoreError::Unavailable(_)))
     ));
     assert_eq!(f.store.records().len(), 1, "nothing half-written");
-    flaky.down.store(false, Ordering::SeqCst);
+    flaky.set(Fault::None);
     block_on(service.refresh(pair.refresh.as_str())).unwrap();
 }
 

@@ -2,14 +2,9 @@
 //! and the 503 answers of a database outage.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use async_trait::async_trait;
-use jwt_core::memory::InMemoryTokenStore;
-use jwt_core::ports::{
-    BlacklistOutcome, OutstandingToken, Rotation, RotationOutcome, TokenRecord, TokenStore,
-};
-use jwt_core::{FamilyId, Jti, StoreError, Timestamp, UserId};
+use jwt_core::memory::{Fault, FaultyStore, InMemoryTokenStore};
 use jwt_http::{HttpConfig, Readiness};
 use poem::http::Method;
 use serde_json::{Value, json};
@@ -23,80 +18,25 @@ async fn healthz() {
     app.get("/healthz/", Req::default()).await.assert(200, r#"{"status":"ok"}"#);
 }
 
-/// A database that can be switched off, broken, or made to panic.
-#[derive(Default)]
-struct Switch(AtomicU8);
-
-const UP: u8 = 0;
-const DOWN: u8 = 1;
-const BROKEN: u8 = 2;
-const PANICS: u8 = 3;
-
-impl Switch {
-    fn set(&self, mode: u8) {
-        self.0.store(mode, Ordering::SeqCst);
-    }
-    fn check(&self) -> Result<(), StoreError> {
-        match self.0.load(Ordering::SeqCst) {
-            DOWN => Err(StoreError::unavailable("connection refused (db.internal:5432)")),
-            BROKEN => Err(StoreError::backend("syntax error near SELECT secret_column")),
-            PANICS => panic!("the store panicked"),
-            _ => Ok(()),
-        }
-    }
-}
+/// Readiness that follows the faulty store: the database is "down" with it.
+struct StoreReadiness(Arc<FaultyStore>);
 
 #[async_trait]
-impl Readiness for Switch {
+impl Readiness for StoreReadiness {
     async fn check(&self) -> Result<(), String> {
-        Switch::check(self).map_err(|e| e.to_string())
+        self.0.check().map_err(|e| e.to_string())
     }
 }
 
-/// An in-memory store that fails with `Unavailable` while its switch is down.
-struct FlakyStore {
-    inner: Arc<InMemoryTokenStore>,
-    switch: Arc<Switch>,
-}
-
-#[async_trait]
-impl TokenStore for FlakyStore {
-    async fn record_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
-        self.switch.check()?;
-        self.inner.record_outstanding(token).await
-    }
-    async fn find(&self, jti: &Jti) -> Result<Option<TokenRecord>, StoreError> {
-        self.switch.check()?;
-        self.inner.find(jti).await
-    }
-    async fn is_blacklisted(&self, jti: &Jti) -> Result<bool, StoreError> {
-        self.switch.check()?;
-        self.inner.is_blacklisted(jti).await
-    }
-    async fn blacklist(
-        &self,
-        token: &OutstandingToken,
-        at: Timestamp,
-    ) -> Result<BlacklistOutcome, StoreError> {
-        self.switch.check()?;
-        self.inner.blacklist(token, at).await
-    }
-    async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
-        self.switch.check()?;
-        self.inner.rotate(rotation).await
-    }
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
-        self.switch.check()?;
-        self.inner.revoke_family(family, at).await
-    }
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
-        self.switch.check()?;
-        self.inner.revoke_user(user, at).await
-    }
-    async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {
-        self.switch.check()?;
-        self.inner.flush_expired(now, batch_size).await
-    }
+fn faulty_app() -> (TestApp, Arc<FaultyStore>) {
+    let store = FaultyStore::new(InMemoryTokenStore::new());
+    let app = TestApp::with_store(
+        peer_settings(),
+        HttpConfig::default(),
+        store.clone(),
+        Arc::new(StoreReadiness(store.clone())),
+    );
+    (app, store)
 }
 
 const UNAVAILABLE: &str =
@@ -104,13 +44,11 @@ const UNAVAILABLE: &str =
 
 #[tokio::test]
 async fn database_outage_is_503_and_recovers_by_itself() {
-    let switch = Arc::new(Switch::default());
-    let store = Arc::new(FlakyStore { inner: InMemoryTokenStore::new(), switch: switch.clone() });
-    let app = TestApp::with_store(peer_settings(), HttpConfig::default(), store, switch.clone());
+    let (app, switch) = faulty_app();
     let (refresh, access) = app.login_alice().await;
     app.get("/readyz", Req::default()).await.assert(200, r#"{"status":"ok"}"#);
 
-    switch.set(DOWN);
+    switch.set(Fault::Unavailable);
     let r = app.post("/api/token/", json!({"username": "alice", "password": ALICE_PASSWORD})).await;
     r.assert(503, UNAVAILABLE);
     assert_eq!(r.header("retry-after"), Some("5"));
@@ -126,7 +64,7 @@ async fn database_outage_is_503_and_recovers_by_itself() {
     // a bad token is still a 401, not a 503
     app.post("/api/token/verify/", json!({"token": "garbage"})).await.assert_401(TOKEN_INVALID);
 
-    switch.set(UP);
+    switch.set(Fault::None);
     assert_eq!(app.post("/api/token/refresh/", json!({"refresh": refresh})).await.status, 200);
     app.login_alice().await;
     app.get("/readyz", Req::default()).await.assert(200, r#"{"status":"ok"}"#);
@@ -134,11 +72,9 @@ async fn database_outage_is_503_and_recovers_by_itself() {
 
 #[tokio::test]
 async fn internal_failures_are_json_500s_without_details() {
-    let switch = Arc::new(Switch::default());
-    let store = Arc::new(FlakyStore { inner: InMemoryTokenStore::new(), switch: switch.clone() });
-    let app = TestApp::with_store(peer_settings(), HttpConfig::default(), store, switch.clone());
+    let (app, switch) = faulty_app();
     let (refresh, _) = app.login_alice().await;
-    for mode in [BROKEN, PANICS] {
+    for mode in [Fault::Backend, Fault::Panic] {
         switch.set(mode);
         for r in [
             app.post("/api/token/", json!({"username": "alice", "password": ALICE_PASSWORD})).await,
@@ -148,7 +84,7 @@ async fn internal_failures_are_json_500s_without_details() {
             assert!(r.header("x-request-id").is_some());
         }
     }
-    switch.set(UP);
+    switch.set(Fault::None);
     assert_eq!(app.post("/api/token/refresh/", json!({"refresh": refresh})).await.status, 200);
     assert!(
         app.metrics()
