@@ -20,7 +20,8 @@
 //! let ports = Ports { store: InMemoryTokenStore::new(), users: users.clone(),
 //!     hasher: Pbkdf2Hasher::new(1000.try_into()?), claims: std::sync::Arc::new(jwt_core::ports::StoredUserClaims) };
 //! let service = TokenService::new(engine, ports);
-//! # let alice = jwt_core::memory::example_user("1", "alice"); users.insert(alice.clone());
+//! let alice = jwt_core::memory::example_user("1", "alice");
+//! users.insert(alice.clone());
 //! let pair = service.issue_pair_for(&alice).await?;
 //! assert_eq!(service.authenticate(pair.access.as_str()).await?.user.username, "alice");
 //! let rotated = service.refresh(pair.refresh.as_str()).await?;
