@@ -108,6 +108,10 @@ pub enum TokenError {
     /// No credentials were sent.
     #[error("Authentication credentials were not provided.")]
     NotAuthenticated,
+    /// Credentials were refused for a reason of the application's own (DRF's default
+    /// `AuthenticationFailed`). The engine never raises it; adapters and embedding apps may.
+    #[error("Incorrect authentication credentials.")]
+    AuthenticationFailed,
     /// Login failed: unknown user, wrong password or inactive user (indistinguishable on purpose).
     #[error("No active account found with the given credentials")]
     BadCredentials,
@@ -144,6 +148,7 @@ impl TokenError {
             Self::PasswordChanged => "password_changed",
             Self::BadAuthorizationHeader => "bad_authorization_header",
             Self::NotAuthenticated => "not_authenticated",
+            Self::AuthenticationFailed => "authentication_failed",
             Self::BadCredentials | Self::NoActiveAccountForToken => "no_active_account",
             Self::Store(StoreError::Unavailable(_)) => "service_unavailable",
             Self::Store(_) | Self::Hasher(_) | Self::Signing(_) => "internal_error",
@@ -254,6 +259,8 @@ mod tests {
         );
         assert_eq!(TokenError::PasswordChanged.to_string(), "The user's password has been changed.");
         assert_eq!(TokenError::BadAuthorizationHeader.code(), "bad_authorization_header");
+        assert_eq!(TokenError::AuthenticationFailed.code(), "authentication_failed");
+        assert_eq!(TokenError::AuthenticationFailed.to_string(), "Incorrect authentication credentials.");
         assert_eq!(TokenError::NoUserId.code(), "token_not_valid");
         assert_eq!(TokenError::Store(StoreError::unavailable("down")).code(), "service_unavailable");
     }

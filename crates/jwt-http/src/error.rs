@@ -171,7 +171,8 @@ pub(crate) fn token_error(e: TokenError, ctx: ErrorContext, settings: &Settings)
         | TokenError::NoUserId
         | TokenError::UserNotFound
         | TokenError::UserInactive
-        | TokenError::BadAuthorizationHeader => ErrorResponse::unauthorized(shape_a(&e), settings),
+        | TokenError::BadAuthorizationHeader
+        | TokenError::AuthenticationFailed => ErrorResponse::unauthorized(shape_a(&e), settings),
         TokenError::Blacklisted => match ctx {
             // simplejwt's TokenVerifySerializer raises a ValidationError here.
             ErrorContext::Verify => ErrorResponse::non_field(e.to_string()),
@@ -454,6 +455,11 @@ mod tests {
 
         let e = token_error(TokenError::PasswordChanged, ErrorContext::TokenView, &s);
         assert_eq!(e.body.to_string(), r#"{"detail":"The user's password has been changed."}"#);
+        let e = token_error(TokenError::AuthenticationFailed, ErrorContext::Bearer, &s);
+        assert_eq!(
+            e.body.to_string(),
+            r#"{"detail":"Incorrect authentication credentials.","code":"authentication_failed"}"#
+        );
         let e = token_error(TokenError::PasswordChanged, ErrorContext::Bearer, &s);
         assert_eq!(
             e.body.to_string(),
