@@ -28,10 +28,11 @@ lint:
 openapi:
     cargo run -q -p jwt-server -- openapi > docs/openapi.json
 
-# Benchmarks (jwt-core's token operations, jwt-store's database operations)
+# Benchmarks (jwt-core token operations, jwt-store database operations, server load)
 bench:
     cargo bench -p jwt-core --bench tokens
     cargo bench -p jwt-store --bench store
+    cargo bench -p jwt-server --bench load
 
 # Everything CI runs
 ci:
