@@ -85,7 +85,8 @@ pub struct OutstandingToken {
     pub token_digest: [u8; 32],
     /// When it was issued.
     pub created_at: Timestamp,
-    /// Its `exp`.
+    /// Its `exp`; for a sliding token, the last moment a refreshed copy (same jti) can
+    /// still be valid: `refresh_exp` plus leeway plus the sliding lifetime.
     pub expires_at: Timestamp,
 }
 

@@ -75,11 +75,13 @@ pub struct Settings {
     /// Default 8192.
     pub max_token_bytes: usize,
     /// When two requests rotate the same refresh token within this interval, both get the
-    /// same new token instead of one being treated as reuse. Default 0 (exactly one wins).
+    /// same new token instead of one being treated as reuse, unless that new token has been
+    /// blacklisted meanwhile. Default 0 (exactly one wins).
     #[serde(with = "duration_serde")]
     pub rotation_grace_period: Duration,
     /// On reuse of an already rotated refresh token, revoke every token of its family
-    /// (RFC 9700 §4.14). Default `false` (simplejwt only rejects the reused token).
+    /// (RFC 9700 §4.14). Needs `rotate_refresh_tokens` and `blacklist_after_rotation`.
+    /// Default `false` (simplejwt only rejects the reused token).
     pub revoke_family_on_reuse: bool,
 }
 
@@ -167,6 +169,11 @@ impl Settings {
         }
         if self.blacklist_after_rotation && !self.blacklist_enabled {
             return invalid("blacklist_after_rotation needs blacklist_enabled");
+        }
+        if self.revoke_family_on_reuse && !(self.rotate_refresh_tokens && self.blacklist_after_rotation) {
+            return invalid(
+                "revoke_family_on_reuse needs rotate_refresh_tokens and blacklist_after_rotation: without them a rotated refresh token stays valid, so no reuse is ever detected",
+            );
         }
         if self.blacklist_enabled && self.jti_claim.is_none() {
             return invalid("the blacklist needs a jti_claim");
@@ -260,6 +267,20 @@ mod tests {
     #[test]
     fn unknown_settings_are_rejected() {
         assert!(serde_json::from_str::<Settings>(r#"{"acess_token_lifetime":"5m"}"#).is_err());
+    }
+
+    #[test]
+    fn reuse_detection_without_blacklisting_rotated_tokens_is_refused() {
+        let rotating =
+            Settings { rotate_refresh_tokens: true, blacklist_after_rotation: true, ..Settings::default() };
+        assert!(Settings { revoke_family_on_reuse: true, ..rotating.clone() }.validate().is_ok());
+        for silent in [
+            Settings { revoke_family_on_reuse: true, blacklist_after_rotation: false, ..rotating.clone() },
+            Settings { revoke_family_on_reuse: true, rotate_refresh_tokens: false, ..rotating },
+        ] {
+            let err = silent.validate().unwrap_err().to_string();
+            assert!(err.starts_with("revoke_family_on_reuse needs"), "{err}");
+        }
     }
 
     #[test]

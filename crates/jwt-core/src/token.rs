@@ -164,7 +164,10 @@ impl<K: TokenKind> TokenClaims for Verified<K> {
 }
 
 /// A token just minted: its encoded form and the claims inside it.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the claims but never the encoded token (a bearer credential); `Display`
+/// and [`Issued::as_str`] give the token itself.
+#[derive(Clone)]
 pub struct Issued<K: TokenKind> {
     encoded: String,
     claims: Claims,
@@ -199,6 +202,17 @@ impl<K: TokenKind> Issued<K> {
     }
 }
 
+impl<K: TokenKind> fmt::Debug for Issued<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issued")
+            .field("encoded", &"[redacted]")
+            .field("claims", &self.claims)
+            .field("jti", &self.jti)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 impl<K: TokenKind> TokenClaims for Issued<K> {
     fn claims(&self) -> &Claims {
         &self.claims
@@ -218,4 +232,23 @@ pub struct TokenPair {
     pub refresh: Issued<Refresh>,
     /// The access token.
     pub access: Issued<Access>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_encoded_token() {
+        let mut claims = Claims::new();
+        claims.set("user_id", "1");
+        let refresh = Issued::<Refresh>::new("hdr.payload.signature".into(), claims, None, Timestamp::EPOCH);
+        let access =
+            Issued::<Access>::new("hdr2.payload2.sig2".into(), Claims::new(), None, Timestamp::EPOCH);
+        let pair = TokenPair { refresh, access };
+        let debug = format!("{pair:?}");
+        assert!(!debug.contains("signature") && !debug.contains("sig2"), "{debug}");
+        assert!(debug.contains("user_id"), "claims stay visible: {debug}");
+        assert_eq!(pair.refresh.to_string(), "hdr.payload.signature");
+    }
 }

@@ -232,7 +232,7 @@ pub async fn create(
     let live = store.live_keys().await.map_err(|e| store_error("cannot read the signing keys", &e))?;
     let wanted = now.plus(activate_in);
     let activate_at = match live.iter().filter_map(|k| k.activated_at).max() {
-        Some(newest) if newest >= wanted => jwt_core::Timestamp::from_secs(newest.as_secs() + 1),
+        Some(newest) if newest >= wanted => newest.plus(Duration::from_secs(1)),
         _ => wanted,
     };
     let stored = StoredKey {
@@ -443,6 +443,24 @@ JYJQeD/LtUWGl6ib3HhXI6A4M/MTcQlh8oR7tpbVgdoBSpaAWJuLzB4WwA==
         assert_eq!(at(199), Some("old"));
         assert_eq!(at(200), Some("new"));
         assert_eq!(signing_kid(&live, Algorithm::ES256, Timestamp::from_secs(500)), None);
+    }
+
+    /// `keys rotate --activate-in` with an absurd duration saturates at the end of time; the
+    /// next rotation must still work rather than overflow past it.
+    #[tokio::test]
+    async fn rotating_after_a_key_activated_at_the_end_of_time_does_not_overflow() {
+        let db =
+            jwt_store::Database::connect("sqlite::memory:", &jwt_store::DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        let store = db.keys();
+        let far = create(&store, Algorithm::HS256, "far-", Duration::from_secs(u64::MAX)).await.unwrap();
+        let live = store.live_keys().await.unwrap();
+        assert_eq!(live[0].kid, far);
+        assert_eq!(live[0].activated_at, Some(jwt_core::Timestamp::from_secs(i64::MAX)));
+        let next = create(&store, Algorithm::HS256, "next-", Duration::ZERO).await.unwrap();
+        let live = store.live_keys().await.unwrap();
+        let next = live.iter().find(|k| k.kid == next).unwrap();
+        assert_eq!(next.activated_at, Some(jwt_core::Timestamp::from_secs(i64::MAX)));
     }
 
     #[test]

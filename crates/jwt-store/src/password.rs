@@ -1,16 +1,21 @@
 //! [`Argon2Hasher`]: Argon2id password hashes, Django PBKDF2 hashes of imported users, and
-//! the same work for unknown usernames. All hashing runs on Tokio's blocking pool.
+//! the same work for unknown usernames. Hashing runs off the async executor, on one thread
+//! per CPU.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use async_trait::async_trait;
 use jwt_core::error::HashError;
 use jwt_core::password::{is_django_pbkdf2, verify_django_pbkdf2};
 use jwt_core::ports::{PasswordCheck, PasswordHasher, SecureRandom};
 use jwt_core::system::OsRandom;
+use tokio::sync::{Semaphore, oneshot};
 use zeroize::Zeroizing;
 
 /// Argon2id cost parameters.
@@ -37,6 +42,127 @@ struct Inner {
     /// A hash of a random password with the current parameters, verified against when the
     /// user does not exist (made on first use).
     dummy: OnceLock<Result<String, String>>,
+    /// Where hashes are computed.
+    threads: HashThreads,
+}
+
+/// A hash to compute on one of the [`HashThreads`].
+type Job = Box<dyn FnOnce() + Send>;
+
+/// One thread per CPU that computes hashes, started on first use, and one permit per thread.
+///
+/// Each Argon2id hash needs `memory_kib` of memory. On Tokio's blocking pool (up to 512
+/// threads) a burst of logins, even for unknown users, would run hundreds of hashes at once
+/// and take gigabytes (measured: 5.7 GB for 300 concurrent logins). Each of these threads
+/// instead owns one Argon2 memory buffer ([`MEMORY`]) that every hash it computes reuses, so
+/// the hasher holds about `memory_kib` per CPU however many logins arrive (allocating it per
+/// hash, the allocator kept hundreds of megabytes of freed buffers). Hashing is CPU-bound, so
+/// more hashes at once than CPUs would not finish sooner anyway: the other requests wait
+/// for a permit.
+struct HashThreads {
+    permits: Arc<Semaphore>,
+    count: usize,
+    jobs: OnceLock<Result<Sender<Job>, String>>,
+}
+
+impl HashThreads {
+    fn new() -> Self {
+        let count = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Self { permits: Arc::new(Semaphore::new(count)), count, jobs: OnceLock::new() }
+    }
+
+    /// The job queue, starting the threads on first use. They stop when the hasher is dropped.
+    fn jobs(&self) -> Result<&Sender<Job>, HashError> {
+        let jobs = self.jobs.get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<Job>();
+            let receiver = Arc::new(Mutex::new(receiver));
+            for i in 0..self.count {
+                let receiver = receiver.clone();
+                std::thread::Builder::new()
+                    .name(format!("{HASH_THREAD_NAME}-{i}"))
+                    .spawn(move || run_jobs(&receiver))
+                    .map_err(|e| format!("cannot start a password hashing thread: {e}"))?;
+            }
+            Ok(sender)
+        });
+        jobs.as_ref().map_err(|e| HashError(e.clone()))
+    }
+
+    /// Run `work` on a hashing thread once a permit is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        // The permit moves into the job: it is only released when the hash is done, even if
+        // the request that asked for it is dropped meanwhile (a client hanging up).
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError(format!("password hashing is shut down: {e}")))?;
+        let (reply, result) = oneshot::channel();
+        let span = tracing::Span::current();
+        let job: Job = Box::new(move || {
+            let outcome = catch_unwind(AssertUnwindSafe(|| span.in_scope(work)))
+                .unwrap_or_else(|_| Err(HashError("password hashing panicked".to_owned())));
+            drop(permit);
+            let _ = reply.send(outcome);
+        });
+        self.jobs()?.send(job).map_err(|_| HashError("the password hashing threads stopped".to_owned()))?;
+        result.await.map_err(|_| HashError("password hashing task failed".to_owned()))?
+    }
+}
+
+/// Name prefix of the hashing threads.
+const HASH_THREAD_NAME: &str = "argon2";
+
+thread_local! {
+    /// The Argon2 memory of a hashing thread, reused by every hash it computes.
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Argon2 of `password` and `salt` into `out`, in this thread's reused memory.
+fn hash_into(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> Result<(), argon2::Error> {
+    MEMORY.with(|memory| match memory.try_borrow_mut() {
+        Ok(mut memory) => {
+            if memory.len() < params.block_count() {
+                memory.resize(params.block_count(), Block::new());
+            }
+            argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..])
+        }
+        Err(_) => argon2.hash_password_into(password, salt, out),
+    })
+}
+
+/// `true` if `password` hashes to `hash` under its own algorithm, version and parameters
+/// (`params`, read from `hash`); the outputs are compared in constant time.
+fn matches(password: &[u8], hash: &PasswordHash<'_>, algorithm: Algorithm, params: &Params) -> bool {
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return false };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else { return false };
+    let Ok(version) = hash.version.map(Version::try_from).transpose() else { return false };
+    let argon2 = Argon2::new(algorithm, version.unwrap_or_default(), params.clone());
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let Some(out) = out.get_mut(..expected.len()) else { return false };
+    hash_into(&argon2, params, password, salt, out).is_ok() && Output::new(out).is_ok_and(|o| o == expected)
+}
+
+/// A hashing thread: run jobs until the queue is closed.
+fn run_jobs(jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
 }
 
 /// Hashes passwords with Argon2id and verifies Argon2 and Django `pbkdf2_sha256$` hashes.
@@ -47,6 +173,8 @@ struct Inner {
 /// - `verify(password, None)` verifies against a dummy hash with the current parameters:
 ///   unknown usernames cost the same time as known ones.
 /// - An unparseable hash is a [`PasswordCheck::Mismatch`] (after the same dummy work).
+/// - Hashes run on one thread per CPU, one at a time each (clones share the threads), so
+///   memory stays at about `memory_kib` per CPU however many logins arrive at once.
 #[derive(Clone)]
 pub struct Argon2Hasher {
     inner: Arc<Inner>,
@@ -79,7 +207,8 @@ impl Argon2Hasher {
     pub fn with_random(params: Argon2Params, random: Arc<dyn SecureRandom>) -> Result<Self, HashError> {
         let params = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
             .map_err(|e| HashError(format!("invalid Argon2 parameters: {e}")))?;
-        Ok(Self { inner: Arc::new(Inner { params, random, dummy: OnceLock::new() }) })
+        let threads = HashThreads::new();
+        Ok(Self { inner: Arc::new(Inner { params, random, dummy: OnceLock::new(), threads }) })
     }
 
     /// The parameters of new hashes.
@@ -97,11 +226,21 @@ impl Inner {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
+    /// What `Argon2::hash_password` writes, computed in the thread's reused memory.
     fn hash_now(&self, password: &[u8]) -> Result<String, HashError> {
+        let failed = |e: &dyn fmt::Display| HashError(e.to_string());
         let mut salt = [0u8; 16];
-        self.random.fill(&mut salt).map_err(|e| HashError(e.to_string()))?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| HashError(e.to_string()))?;
-        let hash = self.argon2().hash_password(password, &salt).map_err(|e| HashError(e.to_string()))?;
+        self.random.fill(&mut salt).map_err(|e| failed(&e))?;
+        let salt_string = SaltString::encode_b64(&salt).map_err(|e| failed(&e))?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        hash_into(&self.argon2(), &self.params, password, &salt, &mut out).map_err(|e| failed(&e))?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&self.params).map_err(|e| failed(&e))?,
+            salt: Some(salt_string.as_salt()),
+            hash: Some(Output::new(&out).map_err(|e| failed(&e))?),
+        };
         Ok(hash.to_string())
     }
 
@@ -118,7 +257,7 @@ impl Inner {
     fn dummy_work(&self, password: &[u8]) -> Result<PasswordCheck, HashError> {
         let dummy = self.dummy_hash()?;
         if let Ok(parsed) = PasswordHash::new(dummy) {
-            let _ = self.argon2().verify_password(password, &parsed);
+            let _ = matches(password, &parsed, Algorithm::Argon2id, &self.params);
         }
         Ok(PasswordCheck::Mismatch)
     }
@@ -140,7 +279,7 @@ impl Inner {
             return self.dummy_work(password.as_bytes());
         };
         // Verifies with the hash's own algorithm, version and parameters.
-        if self.argon2().verify_password(password.as_bytes(), &parsed).is_err() {
+        if !matches(password.as_bytes(), &parsed, algorithm, &stored_params) {
             return Ok(PasswordCheck::Mismatch);
         }
         let current = algorithm == Algorithm::Argon2id
@@ -152,33 +291,29 @@ impl Inner {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
-) -> Result<T, HashError> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .await
-        .map_err(|e| HashError(format!("password hashing task failed: {e}")))?
-}
-
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &str) -> Result<String, HashError> {
         let inner = self.inner.clone();
         let password = Zeroizing::new(password.to_owned());
-        blocking(move || inner.hash_now(password.as_bytes())).await
+        self.inner.threads.run(move || inner.hash_now(password.as_bytes())).await
     }
 
     async fn verify(&self, password: &str, encoded: Option<&str>) -> Result<PasswordCheck, HashError> {
         let inner = self.inner.clone();
         let password = Zeroizing::new(password.to_owned());
         let encoded = encoded.map(|e| Zeroizing::new(e.to_owned()));
-        blocking(move || inner.verify_now(&password, encoded.as_deref().map(String::as_str))).await
+        self.inner
+            .threads
+            .run(move || inner.verify_now(&password, encoded.as_deref().map(String::as_str)))
+            .await
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
     use super::*;
 
     fn small() -> Argon2Hasher {
@@ -193,6 +328,35 @@ mod tests {
         assert_eq!(hasher.verify("correct horse", Some(&hash)).await.unwrap(), PasswordCheck::Match);
         assert_eq!(hasher.verify("wrong", Some(&hash)).await.unwrap(), PasswordCheck::Mismatch);
         assert_ne!(hash, hasher.hash("correct horse").await.unwrap(), "salted");
+    }
+
+    /// Hashing in reused memory writes exactly what the argon2 crate's own hasher writes,
+    /// and each verifies the other's hashes.
+    #[tokio::test]
+    async fn hashes_are_the_argon2_crates_own() {
+        #[derive(Debug)]
+        struct Sevens;
+        impl SecureRandom for Sevens {
+            fn fill(&self, buf: &mut [u8]) -> Result<(), jwt_core::error::RandomError> {
+                buf.fill(7);
+                Ok(())
+            }
+        }
+        let params = Argon2Params { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let ours = Argon2Hasher::with_random(params, Arc::new(Sevens)).unwrap();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(1024, 1, 1, None).unwrap());
+        let theirs =
+            argon2.hash_password(b"pw", &SaltString::encode_b64(&[7; 16]).unwrap()).unwrap().to_string();
+        assert_eq!(ours.hash("pw").await.unwrap(), theirs);
+        let random_salt = small().hash("pw").await.unwrap();
+        assert!(argon2.verify_password(b"pw", &PasswordHash::new(&random_salt).unwrap()).is_ok());
+        let long_output =
+            Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(1024, 1, 1, Some(64)).unwrap())
+                .hash_password(b"pw", &SaltString::encode_b64(b"0123456789abcdef").unwrap())
+                .unwrap()
+                .to_string();
+        assert_eq!(ours.verify("pw", Some(&long_output)).await.unwrap(), PasswordCheck::Match);
+        assert_eq!(ours.verify("pW", Some(&long_output)).await.unwrap(), PasswordCheck::Mismatch);
     }
 
     #[tokio::test]
@@ -230,6 +394,60 @@ mod tests {
         let encoded = "pbkdf2_sha256$870000$seasalt$wJSpLMQRQz0Dhj/pFpbyjMj71B2gUYp6HJS5AU+32Ac=";
         assert_eq!(small().verify("lètmein", Some(encoded)).await.unwrap(), PasswordCheck::MatchNeedsRehash);
         assert_eq!(small().verify("letmein", Some(encoded)).await.unwrap(), PasswordCheck::Mismatch);
+    }
+
+    /// Each hash holds `memory_kib` while it runs: a burst of logins must queue for the
+    /// per-CPU permits instead of running hundreds of hashes (gigabytes) at once.
+    #[tokio::test]
+    async fn hashes_wait_for_a_free_permit() {
+        let hasher = small();
+        let permits = hasher.inner.threads.permits.clone();
+        let cpus = std::thread::available_parallelism().unwrap().get();
+        assert_eq!(permits.available_permits(), cpus);
+        let all_taken = permits.clone().acquire_many_owned(u32::try_from(cpus).unwrap()).await.unwrap();
+        let waiting = tokio::spawn({
+            let hasher = hasher.clone();
+            async move { hasher.verify("pw", None).await }
+        });
+        // A small hash takes about a millisecond; without a permit it must not even start.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "a hash ran without a permit");
+        assert!(hasher.inner.dummy.get().is_none());
+        drop(all_taken);
+        assert_eq!(waiting.await.unwrap().unwrap(), PasswordCheck::Mismatch);
+        assert_eq!(permits.available_permits(), cpus, "the permit is returned after the hash");
+    }
+
+    /// The allocator keeps a thread's freed hash memory for that thread: hashes must run on
+    /// the hasher's own threads, one per CPU, never on fresh threads of a growing pool.
+    #[tokio::test]
+    async fn hashes_run_on_one_thread_per_cpu() {
+        let hasher = small();
+        let runs = (0..24).map(|_| {
+            let hasher = hasher.clone();
+            tokio::spawn(async move {
+                hasher
+                    .inner
+                    .threads
+                    .run(|| {
+                        let thread = std::thread::current();
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        Ok((thread.id(), thread.name().map(str::to_owned)))
+                    })
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut ids = std::collections::HashSet::new();
+        for run in runs.collect::<Vec<_>>() {
+            let (id, name) = run.await.unwrap();
+            assert!(name.as_deref().is_some_and(|n| n.starts_with("argon2-")), "{name:?}");
+            ids.insert(id);
+        }
+        assert!(ids.len() <= hasher.inner.threads.count, "{} threads", ids.len());
+        let panicked = hasher.inner.threads.run(|| -> Result<(), HashError> { panic!("boom") }).await;
+        assert!(panicked.is_err());
+        assert_eq!(hasher.verify("pw", None).await.unwrap(), PasswordCheck::Mismatch, "threads survive");
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::error::{ConnectError, ConnectErrorKind};
 ///
 /// Handles the user-info password (`postgres://user:secret@host/db`) and any query
 /// parameter whose name contains `password` (`?password=secret`). A URL with no password
-/// is returned unchanged.
+/// is returned unchanged. A password that should have been percent-encoded but was not
+/// (`/`, `?`, `#` or `@` in it, as in base64 passwords) is masked all the same: the user
+/// info runs up to the URL's last `@`.
 ///
 /// ```
 /// assert_eq!(
@@ -17,69 +19,63 @@ use crate::error::{ConnectError, ConnectErrorKind};
 /// assert_eq!(jwt_store::redact_url("sqlite://jwt.db?mode=rwc"), "sqlite://jwt.db?mode=rwc");
 /// ```
 pub fn redact_url(url: &str) -> String {
-    let (head, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
-    };
-    let (before_query, query) = match head.find('?') {
-        Some(i) => (&head[..i], Some(&head[i + 1..])),
-        None => (head, None),
-    };
-    let mut out = String::with_capacity(url.len());
-    match before_query.find("://") {
-        Some(i) => {
-            let (scheme, rest) = before_query.split_at(i + 3);
-            out.push_str(scheme);
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(authority_end);
-            match authority.rfind('@') {
-                Some(at) => {
-                    let userinfo = &authority[..at];
-                    match userinfo.find(':') {
-                        Some(colon) => {
-                            out.push_str(&userinfo[..colon]);
-                            out.push_str(":***");
-                        }
-                        None => out.push_str(userinfo),
-                    }
-                    out.push_str(&authority[at..]);
-                }
-                None => out.push_str(authority),
-            }
-            out.push_str(path);
+    let (mut out, rest) = match userinfo_span(url) {
+        Some((start, at)) => {
+            let userinfo = &url[start..at];
+            let user = match userinfo.find(':') {
+                Some(colon) => format!("{}:***", &userinfo[..colon]),
+                None => userinfo.to_owned(),
+            };
+            (format!("{}{user}", &url[..start]), &url[at..])
         }
-        None => out.push_str(before_query),
-    }
-    if let Some(query) = query {
-        out.push('?');
-        let redacted: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out.push_str(&redacted.join("&"));
+        None => (String::with_capacity(url.len()), url),
+    };
+    let (head, fragment) = match rest.find('#') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match head.split_once('?') {
+        Some((before_query, query)) => {
+            out.push_str(before_query);
+            out.push('?');
+            let redacted: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            out.push_str(&redacted.join("&"));
+        }
+        None => out.push_str(head),
     }
     out.push_str(fragment);
     out
+}
+
+/// Where the user info of `url` lies: from after `://` to the URL's last `@` (a password
+/// may hold unencoded `/`, `?`, `#` or `@`, so the user info cannot end before it).
+fn userinfo_span(url: &str) -> Option<(usize, usize)> {
+    let start = url.find("://")? + 3;
+    let at = start + url[start..].rfind('@')?;
+    Some((start, at))
 }
 
 /// Every secret in `url` (user-info password and password query parameters), raw and
 /// percent-decoded, so they can be scrubbed from driver messages.
 pub(crate) fn secrets_of(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
-    let head = url.split('#').next().unwrap_or_default();
-    let (before_query, query) = match head.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (head, None),
-    };
-    if let Some((_, rest)) = before_query.split_once("://") {
-        let authority = rest.split('/').next().unwrap_or_default();
-        if let Some((_, password)) = authority.rfind('@').and_then(|at| authority[..at].split_once(':')) {
-            secrets.push(password.to_owned());
+    let rest = match userinfo_span(url) {
+        Some((start, at)) => {
+            if let Some((_, password)) = url[start..at].split_once(':') {
+                secrets.push(password.to_owned());
+            }
+            &url[at..]
         }
-    }
+        None => url,
+    };
+    let head = rest.split('#').next().unwrap_or_default();
+    let query = head.split_once('?').map(|(_, q)| q);
     for pair in query.unwrap_or_default().split('&') {
         if let Some((_, value)) =
             pair.split_once('=').filter(|(key, _)| key.to_ascii_lowercase().contains("password"))
@@ -165,6 +161,28 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite::memory:"), "sqlite::memory:");
         assert_eq!(redact_url("postgres://u:a@b@h/db"), "postgres://u:***@h/db");
+    }
+
+    /// Generated (base64) passwords hold `/` and `+`; people paste them unencoded.
+    #[test]
+    fn unencoded_special_characters_in_passwords_are_masked_too() {
+        for (url, redacted) in [
+            ("postgres://app:Zm9v/YmFy+cXV4@db:5432/jwt", "postgres://app:***@db:5432/jwt"),
+            ("mysql://root:a/b?c#d@h/db?ssl-mode=required", "mysql://root:***@h/db?ssl-mode=required"),
+            ("postgres://u:p/w@h/db?password=x/y", "postgres://u:***@h/db?password=***"),
+        ] {
+            assert_eq!(redact_url(url), redacted, "{url}");
+        }
+        let url = "postgres://app:Zm9v/YmFy+cXV4@db:notaport/jwt";
+        let message = format!("invalid URL {url}: invalid port in Zm9v/YmFy+cXV4");
+        let scrubbed = scrub(&message, url);
+        assert!(!scrubbed.contains("Zm9v") && !scrubbed.contains("cXV4"), "{scrubbed}");
+        // Nothing to mask: unchanged, even with an `@` elsewhere.
+        for url in
+            ["postgres://h/db?application_name=a@b", "sqlite:///data/@x.db?mode=rwc", "sqlite::memory:"]
+        {
+            assert_eq!(redact_url(url), url);
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::claims::Claims;
 use crate::engine::TokenEngine;
 use crate::error::{ConfigError, TokenError, TypeFailure};
-use crate::ids::{FamilyId, UserId, hex_lower};
+use crate::ids::{FamilyId, Jti, UserId, hex_lower};
 use crate::keys::KeySet;
 use crate::ports::{
     BlacklistOutcome, ClaimsProvider, OutstandingToken, PasswordCheck, PasswordHasher, Rotation,
@@ -184,7 +184,7 @@ impl TokenService {
         let extra = self.extra_claims(user).await?;
         let refresh = engine.refresh_for(&user.id, &extra)?;
         if engine.settings().blacklist_enabled {
-            let record = issued_record(&refresh, TokenType::Refresh, &user.id, engine.now())?;
+            let record = issued_record(&engine, &refresh, TokenType::Refresh, &user.id)?;
             self.ports.store.record_outstanding(&record).await?;
         }
         let access = engine.access_from(&refresh)?;
@@ -200,7 +200,7 @@ impl TokenService {
         let extra = self.extra_claims(user).await?;
         let token = engine.sliding_for(&user.id, &extra)?;
         if engine.settings().blacklist_enabled {
-            let record = issued_record(&token, TokenType::Sliding, &user.id, engine.now())?;
+            let record = issued_record(&engine, &token, TokenType::Sliding, &user.id)?;
             self.ports.store.record_outstanding(&record).await?;
         }
         Ok(token)
@@ -211,7 +211,8 @@ impl TokenService {
     ///
     /// With `blacklist_after_rotation`, rotation is one atomic compare-and-set in the store:
     /// of concurrent refreshes of one token exactly one succeeds, unless they fall within
-    /// `rotation_grace_period`, in which case all get the same new refresh token.
+    /// `rotation_grace_period`, in which case all get the same new refresh token (while that
+    /// token is live: once it is rotated on, logged out or revoked, replays are refused).
     ///
     /// # Errors
     /// - Any verification error of the token (invalid, expired, wrong type, no id, ...).
@@ -241,11 +242,13 @@ impl TokenService {
         }
         let token: Verified<Refresh> = engine.check(claims)?;
         self.check_token_user(&engine, &token, TokenType::Refresh, raw).await?;
-        let access = engine.access_from(&token)?;
         if let Some((child, used_at)) = grace_child {
+            self.check_grace_child(&child).await?;
+            let access = engine.access_from(&token)?;
             let refresh = engine.rotated(&token, &child, used_at)?;
             return Ok(Refreshed { access, refresh: Some(refresh) });
         }
+        let access = engine.access_from(&token)?;
         if !settings.rotate_refresh_tokens {
             return Ok(Refreshed { access, refresh: None });
         }
@@ -275,6 +278,7 @@ impl TokenService {
         match self.ports.store.rotate(&rotation).await? {
             RotationOutcome::Rotated => Ok(Refreshed { access, refresh: Some(refresh) }),
             RotationOutcome::AlreadyRotated { replaced_by, used_at } if within_grace(&engine, used_at) => {
+                self.check_grace_child(&replaced_by).await?;
                 let refresh = engine.rotated(&token, &replaced_by, used_at)?;
                 Ok(Refreshed { access, refresh: Some(refresh) })
             }
@@ -359,11 +363,15 @@ impl TokenService {
 
     /// Delete expired outstanding tokens and their blacklist entries, `batch_size` at a time.
     ///
+    /// A token counts as expired once it is past `exp` plus `leeway`: until then it still
+    /// verifies, so its blacklist entry must stay.
+    ///
     /// # Errors
     /// [`TokenError::Store`].
     pub async fn flush_expired(&self, batch_size: u32) -> Result<u64, TokenError> {
-        let now = self.engine().now();
-        Ok(self.ports.store.flush_expired(now, batch_size).await?)
+        let engine = self.engine();
+        let expired_before = engine.now().minus(engine.settings().leeway);
+        Ok(self.ports.store.flush_expired(expired_before, batch_size).await?)
     }
 
     /// Validate a bearer token against `auth_token_classes` in order (no user lookup).
@@ -516,6 +524,14 @@ impl TokenService {
         Ok(())
     }
 
+    /// Within the grace period a rotated token gets its child again, but only while that
+    /// child is live: once it is blacklisted (rotated on, logged out, or revoked with its
+    /// family or user) the session is over and the replay gets nothing, not even an access
+    /// token.
+    async fn check_grace_child(&self, child: &Jti) -> Result<(), TokenError> {
+        if self.ports.store.is_blacklisted(child).await? { Err(TokenError::Blacklisted) } else { Ok(()) }
+    }
+
     /// A refresh token already rotated or blacklisted came back.
     async fn reused(&self, record: &TokenRecord, engine: &TokenEngine) -> TokenError {
         if record.replaced_by.is_some()
@@ -568,10 +584,10 @@ pub fn digest(raw: &str) -> [u8; 32] {
 
 /// The record of a token just issued to `user_id`.
 fn issued_record<K: crate::token::TokenKind>(
+    engine: &TokenEngine,
     token: &Issued<K>,
     token_type: TokenType,
     user_id: &UserId,
-    now: Timestamp,
 ) -> Result<OutstandingToken, TokenError> {
     let jti = token.jti().cloned().ok_or(TokenError::NoId)?;
     Ok(OutstandingToken {
@@ -581,9 +597,30 @@ fn issued_record<K: crate::token::TokenKind>(
         user_id: Some(user_id.clone()),
         parent_jti: None,
         token_digest: digest(token.as_str()),
-        created_at: now,
-        expires_at: token.expiry(),
+        created_at: engine.now(),
+        expires_at: recorded_expiry(engine, token, token_type, token.expiry()),
     })
+}
+
+/// Until when the store must keep a token (and its blacklist entry): its `exp`, but for a
+/// sliding token the last moment a refreshed copy can still be valid. Every copy shares the
+/// jti, and one refreshed just before `refresh_exp` (plus leeway) lives one sliding lifetime
+/// more; recording the first copy's `exp` would let "log out everywhere" miss refreshed
+/// copies and a flush forget that they are blacklisted.
+fn recorded_expiry<T: TokenClaims>(
+    engine: &TokenEngine,
+    token: &T,
+    token_type: TokenType,
+    exp: Timestamp,
+) -> Timestamp {
+    let settings = engine.settings();
+    let refresh_exp = token.claims().get_timestamp(&settings.sliding_token_refresh_exp_claim);
+    match refresh_exp {
+        Some(refresh_exp) if token_type == TokenType::Sliding => {
+            exp.max(refresh_exp.plus(settings.leeway).plus(settings.sliding_token_lifetime))
+        }
+        _ => exp,
+    }
 }
 
 /// The record of a verified token, used when the store must create it (get-or-create).
@@ -603,7 +640,7 @@ fn verified_record<T: TokenClaims>(
         parent_jti: None,
         token_digest: digest(raw),
         created_at: token.claims().get_timestamp("iat").unwrap_or(now),
-        expires_at: token.expires_at().unwrap_or(now),
+        expires_at: recorded_expiry(engine, token, token_type, token.expires_at().unwrap_or(now)),
     })
 }
 

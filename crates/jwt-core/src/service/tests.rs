@@ -257,6 +257,72 @@ fn within_the_grace_period_concurrent_rotations_share_one_child() {
 }
 
 #[test]
+fn the_grace_period_ends_with_the_session() {
+    let f = fixture(Settings { rotation_grace_period: Duration::from_secs(10), ..rotating() });
+    let pair = f.login();
+    block_on(f.service.refresh(pair.refresh.as_str())).unwrap();
+    // "Log out of all devices" right after the rotation: a replay within the grace period
+    // gets neither the (now blacklisted) child nor a fresh access token.
+    block_on(f.service.revoke_all_for_user(&UserId::parse("1").unwrap())).unwrap();
+    f.clock.advance(Duration::from_secs(2));
+    let err = block_on(f.service.refresh(pair.refresh.as_str())).unwrap_err();
+    assert!(matches!(err, TokenError::Blacklisted), "{err:?}");
+
+    // The same when the replay only learns from the store's compare-and-set that it lost
+    // (its first read raced with the winning rotation).
+    let other = f.login();
+    block_on(f.service.refresh(other.refresh.as_str())).unwrap();
+    block_on(f.service.revoke_all_for_user(&UserId::parse("1").unwrap())).unwrap();
+    let mut ports = f.service.ports().clone();
+    ports.store = Arc::new(StaleReads(f.store.clone()));
+    let engine = TokenEngine::with_details(
+        Settings { rotation_grace_period: Duration::from_secs(10), ..rotating() },
+        KeySet::hs256(SECRET).unwrap(),
+        f.clock.clone(),
+        SeqRandom::starting_at(900),
+    )
+    .unwrap();
+    let racing = TokenService::new(engine, ports);
+    let err = block_on(racing.refresh(other.refresh.as_str())).unwrap_err();
+    assert!(matches!(err, TokenError::Blacklisted), "{err:?}");
+}
+
+/// A store whose `find` answers from before every write (a read that raced with a rotation).
+struct StaleReads(Arc<InMemoryTokenStore>);
+
+#[async_trait]
+impl TokenStore for StaleReads {
+    async fn record_outstanding(&self, token: &OutstandingToken) -> Result<(), StoreError> {
+        self.0.record_outstanding(token).await
+    }
+    async fn find(&self, _jti: &crate::Jti) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(None)
+    }
+    async fn is_blacklisted(&self, jti: &crate::Jti) -> Result<bool, StoreError> {
+        self.0.is_blacklisted(jti).await
+    }
+    async fn blacklist(
+        &self,
+        token: &OutstandingToken,
+        at: Timestamp,
+    ) -> Result<BlacklistOutcome, StoreError> {
+        self.0.blacklist(token, at).await
+    }
+    async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
+        self.0.rotate(rotation).await
+    }
+    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
+        self.0.revoke_family(family, at).await
+    }
+    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
+        self.0.revoke_user(user, at).await
+    }
+    async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {
+        self.0.flush_expired(now, batch_size).await
+    }
+}
+
+#[test]
 fn reuse_of_a_rotated_token_revokes_the_family_when_configured() {
     let f = fixture(Settings { revoke_family_on_reuse: true, ..rotating() });
     let pair = f.login();
@@ -369,6 +435,26 @@ fn sliding_tokens_slide_until_refresh_exp() {
         }
     }
     panic!("refresh_exp never ended the chain");
+}
+
+#[test]
+fn a_slid_token_is_revoked_and_stays_revoked_until_its_last_copy_expires() {
+    let f = fixture(Settings::default());
+    let token = block_on(f.service.obtain_sliding(alice())).unwrap();
+    f.clock.advance(Duration::from_secs(240));
+    let slid = block_on(f.service.refresh_sliding(token.as_str())).unwrap();
+    // Past the first copy's `exp` (300 s), the slid copy (same jti) is still live.
+    f.clock.advance(Duration::from_secs(120));
+    let count = block_on(f.service.revoke_all_for_user(&UserId::parse("1").unwrap())).unwrap();
+    assert_eq!(count, 1, "log out everywhere reaches the slid token");
+    assert!(matches!(block_on(f.service.refresh_sliding(slid.as_str())), Err(TokenError::Blacklisted)));
+    // Flushing must not drop the blacklist entry while a copy can still be valid: one slid
+    // just before `refresh_exp` lives until `refresh_exp` + the sliding lifetime.
+    let refresh_exp = token.claims().get_timestamp("refresh_exp").unwrap().as_secs();
+    f.clock.set(refresh_exp + 299);
+    assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 0);
+    f.clock.set(refresh_exp + 300);
+    assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 1);
 }
 
 #[test]
@@ -526,6 +612,20 @@ fn flush_removes_only_expired_tokens() {
     assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 1);
     assert_eq!(f.store.records().len(), 1);
     f.record(live.refresh.jti().unwrap());
+}
+
+#[test]
+fn flush_keeps_the_blacklist_of_tokens_still_valid_within_the_leeway() {
+    let f = fixture(Settings { leeway: Duration::from_secs(60), ..Settings::default() });
+    let pair = f.login();
+    block_on(f.service.blacklist(pair.refresh.as_str())).unwrap();
+    // Past `exp`, but within the leeway: the token still verifies, so it must stay blacklisted.
+    f.clock.advance(Duration::from_secs(86_400 + 30));
+    assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 0);
+    assert!(matches!(block_on(f.service.refresh(pair.refresh.as_str())), Err(TokenError::Blacklisted)));
+    f.clock.advance(Duration::from_secs(31));
+    assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 1);
+    assert!(matches!(block_on(f.service.refresh(pair.refresh.as_str())), Err(TokenError::Expired)));
 }
 
 #[test]

@@ -290,6 +290,14 @@ impl Config {
         if s.db_max_connections == 0 {
             return Err(Error::config("db_max_connections must be at least 1"));
         }
+        // The CORS middleware panics on an origin that cannot be a header value.
+        if let Some(origin) =
+            s.http.cors_allowed_origins.iter().find(|o| poem::http::HeaderValue::from_str(o).is_err())
+        {
+            return Err(Error::config(format!(
+                "invalid value for http.cors_allowed_origins (JWT_HTTP__CORS_ALLOWED_ORIGINS): {origin:?} is not an origin such as \"https://app.example.com\""
+            )));
+        }
         Ok(())
     }
 

@@ -279,6 +279,28 @@ fn both_key_and_key_file_is_an_error() {
 }
 
 #[test]
+fn a_cors_origin_that_is_no_header_value_is_an_error_not_a_panic() {
+    jail(|jail| {
+        jail.create_file(
+            "jwt-server.toml",
+            "[http]\ncors_allowed_origins = [\"https://app.example.com\\u0001\"]\n",
+        )?;
+        let err = load_err(None);
+        assert!(
+            err.starts_with("invalid value for http.cors_allowed_origins (JWT_HTTP__CORS_ALLOWED_ORIGINS): "),
+            "{err}"
+        );
+        jail.create_file(
+            "jwt-server.toml",
+            "[http]\ncors_allowed_origins = [\"https://app.example.com\"]\n",
+        )?;
+        let loaded = load_ok(None, &Overrides::default())?;
+        assert_eq!(loaded.config.server.http.cors_allowed_origins, ["https://app.example.com"]);
+        Ok(())
+    });
+}
+
+#[test]
 fn secrets_are_masked_in_check_config_and_debug() {
     jail(|jail| {
         jail.set_env("JWT_SIGNING_KEY", "true");
