@@ -220,7 +220,8 @@ impl TokenEngine {
     /// Verify `raw` as a token of kind `K`, without consulting the blacklist.
     ///
     /// # Errors
-    /// Every verification failure of [`TokenEngine::decode`] and [`TokenEngine::check`].
+    /// Every verification failure of [`TokenEngine::decode`], then of simplejwt's own claim
+    /// checks (`exp` present, `jti` present, type claim equal to `K`'s).
     pub fn verify<K: TokenKind>(&self, raw: &str) -> Result<Verified<K>, TokenError> {
         self.decode(raw).and_then(|claims| self.check(claims))
     }
@@ -238,13 +239,14 @@ impl TokenEngine {
     }
 
     /// Apply simplejwt's own checks to decoded claims: `exp` present and not passed, `jti`
-    /// present, type claim present and equal to `K`'s.
+    /// present, type claim present and equal to `K`'s. Crate-private: only claims that came
+    /// out of [`TokenEngine::decode`] may become a [`Verified`] token.
     ///
     /// # Errors
     /// [`TokenError::MissingClaim`], [`TokenError::Expired`], [`TokenError::NoId`],
     /// [`TokenError::NoType`], [`TokenError::WrongType`], or [`TokenError::Invalid`] for an
     /// id claim of the wrong type.
-    pub fn check<K: TokenKind>(&self, claims: Claims) -> Result<Verified<K>, TokenError> {
+    pub(crate) fn check<K: TokenKind>(&self, claims: Claims) -> Result<Verified<K>, TokenError> {
         let exp = match claims.get("exp") {
             None => return Err(TokenError::MissingClaim("exp".to_owned())),
             Some(value) => numeric_date(value).ok_or(TokenError::Invalid(InvalidReason::ClaimType))?,
@@ -282,8 +284,8 @@ impl TokenEngine {
         Ok(Verified::new(claims, jti, user_id, token_type))
     }
 
-    /// The jti of decoded claims, for the blacklist check that simplejwt runs before
-    /// [`TokenEngine::check`].
+    /// The jti of decoded claims, for the blacklist check that simplejwt runs before its own
+    /// claim checks.
     ///
     /// # Errors
     /// [`TokenError::NoId`] if missing; [`TokenError::Invalid`] if not a usable string.

@@ -17,6 +17,13 @@
 //! jsonwebtoken has no ES512; it is implemented here with `p521` (ECDSA P-521 + SHA-512,
 //! signature = 66-byte `r` || 66-byte `s`). Its nonces come from the OS random source
 //! ([`OsRandom`]); a failing source yields an error, never a signature.
+//!
+//! RSA *signing* (RS*/PS*) goes through `ring` instead of jsonwebtoken's `rust_crypto`
+//! provider: that provider signs with the `rsa` crate, whose private-key operation is not
+//! constant time (RUSTSEC-2023-0071, the "Marvin" timing side channel), while `ring`'s is.
+//! The signatures are the same (PKCS#1 v1.5 is deterministic and byte-identical; PSS uses a
+//! random salt either way) and verification, which uses only the public key, stays on
+//! jsonwebtoken.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,6 +70,22 @@ pub(crate) enum Signer {
     Jwt { algorithm: jsonwebtoken::Algorithm, key: EncodingKey },
     /// ES512 through `p521`.
     Es512(Box<p521::ecdsa::SigningKey>),
+    /// RS*/PS* through `ring` (constant-time private-key operation).
+    Rsa { padding: &'static dyn ring::signature::RsaEncoding, key: Box<ring::signature::RsaKeyPair> },
+}
+
+/// `ring`'s padding scheme for an RSA algorithm.
+fn rsa_padding(algorithm: Algorithm) -> Option<&'static dyn ring::signature::RsaEncoding> {
+    use ring::signature as r;
+    Some(match algorithm {
+        Algorithm::RS256 => &r::RSA_PKCS1_SHA256,
+        Algorithm::RS384 => &r::RSA_PKCS1_SHA384,
+        Algorithm::RS512 => &r::RSA_PKCS1_SHA512,
+        Algorithm::PS256 => &r::RSA_PSS_SHA256,
+        Algorithm::PS384 => &r::RSA_PSS_SHA384,
+        Algorithm::PS512 => &r::RSA_PSS_SHA512,
+        _ => return None,
+    })
 }
 
 impl Signer {
@@ -84,7 +107,12 @@ impl Signer {
                 return Ok(Self::Es512(Box::new(signing)));
             }
             PrivateKey::Rsa(k) => {
-                EncodingKey::from_rsa_der(k.to_pkcs1_der().map_err(|e| encode_error(&e))?.as_bytes())
+                let padding =
+                    rsa_padding(algorithm).ok_or_else(|| key_error("an RSA key needs RS* or PS*"))?;
+                let der = k.to_pkcs1_der().map_err(|e| encode_error(&e))?;
+                let key = ring::signature::RsaKeyPair::from_der(der.as_bytes())
+                    .map_err(|e| key_error(format!("the RSA private key is not usable: {e}")))?;
+                return Ok(Self::Rsa { padding, key: Box::new(key) });
             }
             PrivateKey::P256(k) => {
                 EncodingKey::from_ec_der(k.to_pkcs8_der().map_err(|e| encode_error(&e))?.as_bytes())
@@ -115,6 +143,12 @@ impl Signer {
                     return Err("the random source failed while signing".to_owned());
                 }
                 Ok(URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+            }
+            Self::Rsa { padding, key } => {
+                let mut signature = vec![0u8; key.public().modulus_len()];
+                key.sign(*padding, &ring::rand::SystemRandom::new(), message, &mut signature)
+                    .map_err(|_| "RSA signing failed".to_owned())?;
+                Ok(URL_SAFE_NO_PAD.encode(signature))
             }
         }
     }
@@ -182,5 +216,37 @@ impl Verifier {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::parse::private_from_pem;
+
+    const RSA_PEM: &str = include_str!("../../tests/data/rsa2048-pkcs1.pem");
+
+    #[test]
+    fn rsa_keys_sign_with_ring_not_the_rsa_crate() {
+        let key = private_from_pem(RSA_PEM).unwrap();
+        for algorithm in [Algorithm::RS256, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384] {
+            let signer = Signer::private(algorithm, &key).unwrap();
+            assert!(matches!(signer, Signer::Rsa { .. }), "{algorithm}");
+            let verifier = Verifier::public(algorithm, &key.public_key()).unwrap();
+            let signature = signer.sign_b64(b"header.payload").unwrap();
+            assert!(verifier.verify_b64(b"header.payload", &signature), "{algorithm}");
+            assert!(!verifier.verify_b64(b"header.payloaD", &signature), "{algorithm}");
+        }
+        // PKCS#1 v1.5 is deterministic: ring's signature is the one the rsa crate would make.
+        let ring = Signer::private(Algorithm::RS256, &key).unwrap().sign_b64(b"m").unwrap();
+        let PrivateKey::Rsa(k) = &key else { unreachable!() };
+        let der = k.to_pkcs1_der().unwrap();
+        let rust_crypto = jsonwebtoken::crypto::sign(
+            b"m",
+            &EncodingKey::from_rsa_der(der.as_bytes()),
+            jsonwebtoken::Algorithm::RS256,
+        )
+        .unwrap();
+        assert_eq!(ring, rust_crypto);
     }
 }
