@@ -127,6 +127,7 @@ pub enum UsersCommand {
     /// Create a user (password from --password-stdin or a prompt).
     Create {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
         /// E-mail address.
         #[arg(long, default_value = "")]
@@ -144,6 +145,7 @@ pub enum UsersCommand {
     /// Set a user's password (revokes tokens when check_revoke_token is on).
     SetPassword {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
@@ -152,17 +154,20 @@ pub enum UsersCommand {
     /// Deactivate a user: they can no longer log in, refresh or authenticate.
     Deactivate {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
     },
     /// Delete a user. Their recorded tokens stay (without a user), as in simplejwt; their
     /// refresh tokens stop working because the account no longer exists.
     Delete {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
     },
     /// Reactivate a deactivated user.
     Activate {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
     },
     /// List users.
@@ -181,6 +186,7 @@ pub enum TokensCommand {
     /// Blacklist every refresh and sliding token of a user (log out everywhere).
     RevokeUser {
         /// Username.
+        #[arg(allow_hyphen_values = true)]
         name: String,
     },
 }
@@ -208,7 +214,8 @@ pub enum KeysCommand {
     },
     /// Stop accepting tokens signed by a stored key.
     Retire {
-        /// The key id.
+        /// The key id (key ids may start with `-`).
+        #[arg(allow_hyphen_values = true)]
         kid: String,
         /// Retire it even if it is the current signing key.
         #[arg(long)]
@@ -266,6 +273,30 @@ mod tests {
             Command::Users(UsersCommand::Create { name, email, superuser, staff, password_stdin }) => {
                 assert_eq!((name.as_str(), email.as_str()), ("alice", "a@example.com"));
                 assert!(superuser && password_stdin && !staff);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn key_ids_and_usernames_may_start_with_a_hyphen() {
+        // A kid is the start of a base64url thumbprint: one in 64 begins with `-`.
+        for args in [&["keys", "retire", "-Xa1", "--force"][..], &["keys", "retire", "--force", "-Xa1"]] {
+            match parse(args).to_command() {
+                Command::Keys(KeysCommand::Retire { kid, force }) => {
+                    assert_eq!((kid.as_str(), force), ("-Xa1", true))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        match parse(&["users", "deactivate", "-bob"]).to_command() {
+            Command::Users(UsersCommand::Deactivate { name }) => assert_eq!(name, "-bob"),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["users", "create", "-carol", "--password-stdin"]).to_command() {
+            Command::Users(UsersCommand::Create { name, password_stdin, .. }) => {
+                assert_eq!(name, "-carol");
+                assert!(password_stdin);
             }
             other => panic!("{other:?}"),
         }
