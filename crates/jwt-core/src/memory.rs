@@ -213,12 +213,22 @@ impl TokenStore for InMemoryTokenStore {
         Ok(RotationOutcome::Rotated)
     }
 
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
-        Ok(revoke_where(&mut lock(&self.tokens), at, |t| &t.family_id == family))
+    async fn revoke_family(
+        &self,
+        family: &FamilyId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        Ok(revoke_where(&mut lock(&self.tokens), at, still_valid_at, |t| &t.family_id == family))
     }
 
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
-        Ok(revoke_where(&mut lock(&self.tokens), at, |t| t.user_id.as_ref() == Some(user)))
+    async fn revoke_user(
+        &self,
+        user: &UserId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        Ok(revoke_where(&mut lock(&self.tokens), at, still_valid_at, |t| t.user_id.as_ref() == Some(user)))
     }
 
     async fn flush_expired(&self, now: Timestamp, _batch_size: u32) -> Result<u64, StoreError> {
@@ -232,11 +242,15 @@ impl TokenStore for InMemoryTokenStore {
 fn revoke_where(
     tokens: &mut HashMap<Jti, TokenRecord>,
     at: Timestamp,
+    still_valid_at: Timestamp,
     matches: impl Fn(&OutstandingToken) -> bool,
 ) -> u64 {
     let mut count = 0;
     for record in tokens.values_mut() {
-        if matches(&record.token) && record.blacklisted_at.is_none() && record.token.expires_at > at {
+        if matches(&record.token)
+            && record.blacklisted_at.is_none()
+            && record.token.expires_at > still_valid_at
+        {
             record.blacklisted_at = Some(at);
             count += 1;
         }
@@ -325,13 +339,23 @@ impl TokenStore for FaultyStore {
         self.check()?;
         self.inner.rotate(rotation).await
     }
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
+    async fn revoke_family(
+        &self,
+        family: &FamilyId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         self.check()?;
-        self.inner.revoke_family(family, at).await
+        self.inner.revoke_family(family, at, still_valid_at).await
     }
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
+    async fn revoke_user(
+        &self,
+        user: &UserId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         self.check()?;
-        self.inner.revoke_user(user, at).await
+        self.inner.revoke_user(user, at, still_valid_at).await
     }
     async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {
         self.check()?;

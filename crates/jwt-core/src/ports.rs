@@ -183,18 +183,30 @@ pub trait TokenStore: Send + Sync {
     /// [`StoreError`] if the backend fails; then nothing was written.
     async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError>;
 
-    /// Blacklist every unexpired token of a family. Returns how many were newly blacklisted.
+    /// Blacklist, as of `at`, every token of a family that expires after `still_valid_at`
+    /// (the service passes now minus leeway: a token inside the leeway still verifies, so it
+    /// must be revoked too). Returns how many were newly blacklisted.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError>;
+    async fn revoke_family(
+        &self,
+        family: &FamilyId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError>;
 
-    /// Blacklist every unexpired token of a user ("log out everywhere"). Returns how many
-    /// were newly blacklisted.
+    /// Blacklist, as of `at`, every token of a user that expires after `still_valid_at`
+    /// ("log out everywhere"). Returns how many were newly blacklisted.
     ///
     /// # Errors
     /// [`StoreError`] if the backend fails.
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError>;
+    async fn revoke_user(
+        &self,
+        user: &UserId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError>;
 
     /// Delete tokens (and their blacklist entries) that expired at or before `now`, at most
     /// `batch_size` per statement until none are left. Returns how many were deleted.

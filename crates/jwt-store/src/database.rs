@@ -228,6 +228,9 @@ impl Database {
     /// [`StoreError`] if a migration fails (nothing of that migration is applied on
     /// PostgreSQL and SQLite, whose DDL is transactional).
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        // MySQL's named locks are server-wide: the name includes the database (at most 64 chars).
+        const RELEASE_MIGRATION_LOCK: &str =
+            "SELECT RELEASE_LOCK(CONCAT('jwt_migrations.', LEFT(DATABASE(), 49)))";
         const LOCK_KEY: i64 = 0x6a77_745f_6d69_6772; // "jwt_migr"
         let txn = self.begin_write().await.map_err(map_db_err)?;
         let result: Result<(), DbErr> = async {
@@ -239,7 +242,7 @@ impl Database {
                     let locked = txn
                         .query_one_raw(sea_orm::Statement::from_string(
                             DbBackend::MySql,
-                            "SELECT GET_LOCK('jwt_server_migrations', 60)",
+                            "SELECT GET_LOCK(CONCAT('jwt_migrations.', LEFT(DATABASE(), 49)), 60)",
                         ))
                         .await?
                         .map(|row| row.try_get_by_index::<Option<i64>>(0))
@@ -255,7 +258,7 @@ impl Database {
             }
             Migrator::up(&txn, None).await?;
             if self.backend == Backend::MySql {
-                txn.execute_unprepared("SELECT RELEASE_LOCK('jwt_server_migrations')").await?;
+                txn.execute_unprepared(RELEASE_MIGRATION_LOCK).await?;
             }
             Ok(())
         }
@@ -263,6 +266,11 @@ impl Database {
         match result {
             Ok(()) => txn.commit().await.map_err(map_db_err),
             Err(e) => {
+                if self.backend == Backend::MySql {
+                    // GET_LOCK belongs to the session, not the transaction: release it before
+                    // the connection goes back to the pool (a no-op if it was never taken).
+                    let _ = txn.execute_unprepared(RELEASE_MIGRATION_LOCK).await;
+                }
                 let _ = txn.rollback().await;
                 Err(map_db_err(e))
             }

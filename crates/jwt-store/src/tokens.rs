@@ -147,7 +147,13 @@ impl SeaOrmTokenStore {
     }
 
     /// Blacklist every unexpired, not yet blacklisted token whose `column` is `value`.
-    async fn revoke_where(&self, column: &str, value: Value, at: Timestamp) -> Result<u64, StoreError> {
+    async fn revoke_where(
+        &self,
+        column: &str,
+        value: Value,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         let backend = self.backend();
         let sql = format!(
             "{} blacklisted_tokens (token_id, blacklisted_at) \
@@ -157,8 +163,11 @@ impl SeaOrmTokenStore {
             on_conflict_do_nothing(backend, "token_id")
         );
         with_retry(&self.db, || {
-            let statement =
-                stmt(backend, &sql, vec![at.as_secs().into(), value.clone(), at.as_secs().into()]);
+            let statement = stmt(
+                backend,
+                &sql,
+                vec![at.as_secs().into(), value.clone(), still_valid_at.as_secs().into()],
+            );
             async move {
                 let txn = self.db.begin_write().await?;
                 let count = txn.execute_raw(statement).await?.rows_affected();
@@ -276,13 +285,23 @@ impl TokenStore for SeaOrmTokenStore {
         with_retry(&self.db, || self.rotate_once(rotation)).await
     }
 
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
-        self.revoke_where("family_id", family.as_str().into(), at).await
+    async fn revoke_family(
+        &self,
+        family: &FamilyId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.revoke_where("family_id", family.as_str().into(), at, still_valid_at).await
     }
 
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
+    async fn revoke_user(
+        &self,
+        user: &UserId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
         let Some(id) = numeric_id(user) else { return Ok(0) };
-        self.revoke_where("user_id", id.into(), at).await
+        self.revoke_where("user_id", id.into(), at, still_valid_at).await
     }
 
     async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {

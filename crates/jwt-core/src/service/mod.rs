@@ -284,7 +284,10 @@ impl TokenService {
             }
             RotationOutcome::AlreadyRotated { .. } => {
                 if settings.revoke_family_on_reuse {
-                    self.ports.store.revoke_family(&rotation.old.family_id, now).await?;
+                    self.ports
+                        .store
+                        .revoke_family(&rotation.old.family_id, now, still_valid_at(&engine))
+                        .await?;
                 }
                 Err(TokenError::Blacklisted)
             }
@@ -352,7 +355,7 @@ impl TokenService {
     /// [`TokenError::Store`].
     pub async fn revoke_all_for_user(&self, user_id: &UserId) -> Result<u64, TokenError> {
         let engine = self.engine();
-        let count = self.ports.store.revoke_user(user_id, engine.now()).await?;
+        let count = self.ports.store.revoke_user(user_id, engine.now(), still_valid_at(&engine)).await?;
         if engine.settings().check_revoke_token {
             let mut bytes = [0u8; 16];
             engine.random().fill(&mut bytes).map_err(|e| TokenError::Signing(e.to_string()))?;
@@ -370,7 +373,7 @@ impl TokenService {
     /// [`TokenError::Store`].
     pub async fn flush_expired(&self, batch_size: u32) -> Result<u64, TokenError> {
         let engine = self.engine();
-        let expired_before = engine.now().minus(engine.settings().leeway);
+        let expired_before = still_valid_at(&engine);
         Ok(self.ports.store.flush_expired(expired_before, batch_size).await?)
     }
 
@@ -536,7 +539,11 @@ impl TokenService {
     async fn reused(&self, record: &TokenRecord, engine: &TokenEngine) -> TokenError {
         if record.replaced_by.is_some()
             && engine.settings().revoke_family_on_reuse
-            && let Err(e) = self.ports.store.revoke_family(&record.token.family_id, engine.now()).await
+            && let Err(e) = self
+                .ports
+                .store
+                .revoke_family(&record.token.family_id, engine.now(), still_valid_at(engine))
+                .await
         {
             return e.into();
         }
@@ -569,6 +576,11 @@ fn claim_is_truthy(value: Option<&Value>) -> bool {
 fn within_grace(engine: &TokenEngine, used_at: Timestamp) -> bool {
     let grace = engine.settings().rotation_grace_period;
     !grace.is_zero() && engine.now() <= used_at.plus(grace)
+}
+
+/// The instant a token must outlive to still verify: now minus `leeway`.
+fn still_valid_at(engine: &TokenEngine) -> Timestamp {
+    engine.now().minus(engine.settings().leeway)
 }
 
 fn revoke_claim_matches(engine: &TokenEngine, token: &AuthToken, user: &User) -> bool {

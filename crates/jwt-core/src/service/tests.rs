@@ -311,11 +311,21 @@ impl TokenStore for StaleReads {
     async fn rotate(&self, rotation: &Rotation) -> Result<RotationOutcome, StoreError> {
         self.0.rotate(rotation).await
     }
-    async fn revoke_family(&self, family: &FamilyId, at: Timestamp) -> Result<u64, StoreError> {
-        self.0.revoke_family(family, at).await
+    async fn revoke_family(
+        &self,
+        family: &FamilyId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.0.revoke_family(family, at, still_valid_at).await
     }
-    async fn revoke_user(&self, user: &UserId, at: Timestamp) -> Result<u64, StoreError> {
-        self.0.revoke_user(user, at).await
+    async fn revoke_user(
+        &self,
+        user: &UserId,
+        at: Timestamp,
+        still_valid_at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.0.revoke_user(user, at, still_valid_at).await
     }
     async fn flush_expired(&self, now: Timestamp, batch_size: u32) -> Result<u64, StoreError> {
         self.0.flush_expired(now, batch_size).await
@@ -626,6 +636,29 @@ fn flush_keeps_the_blacklist_of_tokens_still_valid_within_the_leeway() {
     f.clock.advance(Duration::from_secs(31));
     assert_eq!(block_on(f.service.flush_expired(100)).unwrap(), 1);
     assert!(matches!(block_on(f.service.refresh(pair.refresh.as_str())), Err(TokenError::Expired)));
+}
+
+#[test]
+fn revocation_reaches_tokens_still_valid_within_the_leeway() {
+    let f = fixture(Settings { leeway: Duration::from_secs(60), revoke_family_on_reuse: true, ..rotating() });
+    let first = f.login();
+    // Past `exp`, but within the leeway: the token still refreshes, so "log out everywhere" must
+    // revoke it; one that expired beyond the leeway is left alone.
+    f.clock.advance(Duration::from_secs(3600));
+    let second = f.login();
+    f.clock.advance(Duration::from_secs(86_400 - 3600 + 30));
+    assert_eq!(block_on(f.service.revoke_all_for_user(&UserId::parse("1").unwrap())).unwrap(), 2);
+    for pair in [&first, &second] {
+        assert!(matches!(block_on(f.service.refresh(pair.refresh.as_str())), Err(TokenError::Blacklisted)));
+    }
+
+    // Reuse detection revokes a family member that is inside the leeway as well.
+    let f = fixture(Settings { leeway: Duration::from_secs(60), revoke_family_on_reuse: true, ..rotating() });
+    let pair = f.login();
+    let child = block_on(f.service.refresh(pair.refresh.as_str())).unwrap().refresh.unwrap();
+    f.clock.advance(Duration::from_secs(86_400 + 30));
+    assert!(matches!(block_on(f.service.refresh(pair.refresh.as_str())), Err(TokenError::Blacklisted)));
+    assert!(matches!(block_on(f.service.refresh(child.as_str())), Err(TokenError::Blacklisted)));
 }
 
 #[test]

@@ -190,3 +190,45 @@ async fn an_exhausted_pool_is_unavailable() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn postgres_connects_over_tls_when_the_url_requires_it() {
+    let Some(server) = servers().into_iter().find(|s| s.backend == Backend::Postgres) else {
+        eprintln!("postgres TLS: SKIPPED (JWT_TEST_POSTGRES_URL not set)");
+        return;
+    };
+    let t = server.fresh().await;
+    let ssl_on =
+        t.db.connection()
+            .query_one_raw(Statement::from_string(sea_orm::DbBackend::Postgres, "SHOW ssl"))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<String>(0)
+            .unwrap();
+    if ssl_on == "on" {
+        let separator = if t.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}sslmode=require", t.url);
+        let db = Database::connect(&url, &options_one()).await.unwrap_or_else(|e| panic!("{e}"));
+        let row = db
+            .connection()
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.try_get_by_index::<bool>(0).unwrap(), "the session is not encrypted");
+        // The store works over it.
+        db.tokens().record_outstanding(&token("tls", None, None, NOW + 60)).await.unwrap();
+        db.close().await.unwrap();
+    } else {
+        eprintln!("postgres TLS: SKIPPED (the server has ssl = {ssl_on})");
+    }
+    t.finish().await;
+}
+
+fn options_one() -> DbOptions {
+    DbOptions { max_connections: 1, min_connections: 1, ..DbOptions::default() }
+}

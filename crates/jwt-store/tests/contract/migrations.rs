@@ -65,3 +65,37 @@ async fn replicas_starting_together_migrate_once() {
         t.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_failed_migration_reports_an_error_and_releases_its_lock() {
+    for server in servers() {
+        let t = server.empty().await;
+        // A table in the way of the last migration makes `migrate` fail part-way.
+        t.db.connection().execute_unprepared("CREATE TABLE signing_keys (x INTEGER)").await.unwrap();
+        let err = t.db.migrate().await.expect_err("the migration must fail");
+        let source = std::error::Error::source(&err).map(ToString::to_string).unwrap_or_default();
+        assert!(source.contains("signing_keys"), "{:?}: {err}: {source}", t.backend);
+        if t.backend == jwt_store::Backend::MySql {
+            // The named lock is per session: another connection must find it free.
+            let other = t.second_pool().await;
+            let row = other
+                .connection()
+                .query_one_raw(Statement::from_string(
+                    other.connection().get_database_backend(),
+                    "SELECT IS_USED_LOCK(CONCAT('jwt_migrations.', LEFT(DATABASE(), 49)))",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get_by_index::<Option<i64>>(0).unwrap(), None, "the lock is still held");
+            other.close().await.unwrap();
+        }
+        // Once the obstacle is gone, migrating succeeds.
+        t.db.connection().execute_unprepared("DROP TABLE signing_keys").await.unwrap();
+        t.db.migrate().await.unwrap_or_else(|e| panic!("{:?}: {e}", t.backend));
+        for table in TABLES {
+            assert!(table_exists(&t.db, table).await, "{table} on {:?}", t.backend);
+        }
+        t.finish().await;
+    }
+}

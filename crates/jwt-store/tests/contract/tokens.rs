@@ -206,17 +206,22 @@ async fn revoke_family_and_user_blacklist_only_live_unblacklisted_tokens() {
         store.blacklist(&token("f4", Some(&alice.id), Some("F"), NOW + 100), at(NOW - 5)).await.unwrap();
 
         let family = jwt_core::FamilyId::parse("F").unwrap();
-        assert_eq!(store.revoke_family(&family, at(NOW)).await.unwrap(), 2, "{:?}", t.backend);
-        assert_eq!(store.revoke_family(&family, at(NOW)).await.unwrap(), 0);
+        assert_eq!(store.revoke_family(&family, at(NOW), at(NOW)).await.unwrap(), 2, "{:?}", t.backend);
+        assert_eq!(store.revoke_family(&family, at(NOW), at(NOW)).await.unwrap(), 0);
         assert!(store.is_blacklisted(&jti("f1")).await.unwrap());
         assert!(!store.is_blacklisted(&jti("f3")).await.unwrap(), "expired tokens are left alone");
         assert_eq!(store.find(&jti("f4")).await.unwrap().unwrap().blacklisted_at, Some(at(NOW - 5)));
+        // With a leeway, a token that expired a moment ago still verifies: it is revoked too,
+        // as of now.
+        assert_eq!(store.revoke_family(&family, at(NOW), at(NOW - 2)).await.unwrap(), 1);
+        assert_eq!(store.find(&jti("f3")).await.unwrap().unwrap().blacklisted_at, Some(at(NOW)));
 
-        assert_eq!(store.revoke_user(&alice.id, at(NOW)).await.unwrap(), 1, "only g1 was left");
+        assert_eq!(store.revoke_user(&alice.id, at(NOW), at(NOW)).await.unwrap(), 1, "only g1 was left");
         assert!(!store.is_blacklisted(&jti("h1")).await.unwrap(), "bob is untouched");
-        assert_eq!(store.revoke_user(&bob.id, at(NOW)).await.unwrap(), 1);
-        assert_eq!(store.revoke_user(&UserId::parse("carol").unwrap(), at(NOW)).await.unwrap(), 0);
-        assert_eq!(store.revoke_user(&UserId::from(999), at(NOW)).await.unwrap(), 0);
+        assert_eq!(store.revoke_user(&bob.id, at(NOW), at(NOW)).await.unwrap(), 1);
+        let carol = UserId::parse("carol").unwrap();
+        assert_eq!(store.revoke_user(&carol, at(NOW), at(NOW)).await.unwrap(), 0);
+        assert_eq!(store.revoke_user(&UserId::from(999), at(NOW), at(NOW)).await.unwrap(), 0);
         t
     })
     .await;
