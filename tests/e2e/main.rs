@@ -9,5 +9,6 @@
 mod cli;
 mod flow;
 mod helpers;
+mod jwks;
 mod misconfig;
 mod ops;

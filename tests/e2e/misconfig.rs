@@ -123,3 +123,11 @@ fn unknown_key_in_the_config_file() {
         "error: unknown key `rotate_refresh_token` in jwt-server.toml (did you mean `rotate_refresh_tokens`?)"
     );
 }
+
+#[test]
+fn jwk_url_with_an_hmac_algorithm() {
+    let sandbox = Sandbox::new().env("JWT_JWK_URL", "https://issuer.example.com/.well-known/jwks.json");
+    let (code, line) = fail(&sandbox, &[]);
+    assert_eq!(code, 2);
+    assert!(line.starts_with("error: jwk_url (JWT_JWK_URL) only applies to asymmetric algorithms"), "{line}");
+}

@@ -2,7 +2,8 @@
 //!
 //! The thin binary over `jwt-core`, `jwt-store` and `jwt-http`: configuration
 //! ([`config`]: defaults < `jwt-server.toml` < `JWT_*` environment < flags), the command line
-//! ([`cli`]), wiring ([`startup::Application`]), key management ([`keys`]), logging
+//! ([`cli`]), wiring ([`startup::Application`]), key management ([`keys`], [`live_keys`],
+//! [`remote_jwks`] for `jwk_url`), logging
 //! ([`telemetry`]) and the subcommands ([`commands`]).
 //!
 //! [`run`] is the whole program: it never panics on bad input and turns every failure
@@ -14,6 +15,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod keys;
+pub mod live_keys;
+pub mod remote_jwks;
 pub mod startup;
 pub mod telemetry;
 

@@ -16,6 +16,8 @@ use secrecy::ExposeSecret;
 use crate::config::Config;
 use crate::error::Error;
 use crate::keys::{self, KeyOrigin, LoadedKeys};
+use crate::live_keys::LiveKeys;
+use crate::remote_jwks::{JwksUrl, Remote};
 
 /// Connect to the configured database, and apply pending migrations when `migrate`.
 ///
@@ -87,6 +89,8 @@ pub struct Application {
     local_addr: SocketAddr,
     endpoint: BoxEndpoint<'static>,
     service: Arc<TokenService>,
+    live: Arc<LiveKeys>,
+    remote: Option<Remote>,
     db: Database,
     key_origin: KeyOrigin,
     config: Config,
@@ -104,7 +108,8 @@ impl std::fmt::Debug for Application {
 
 impl Application {
     /// Connect, migrate (unless `auto_migrate` is off), load or create the signing keys,
-    /// wire the ports and bind the listen address (port 0 picks a free port).
+    /// fetch the keys of `jwk_url` once (a failure is only a warning), wire the ports and
+    /// bind the listen address (port 0 picks a free port).
     ///
     /// # Errors
     /// [`Error::Config`] for settings or keys that cannot work, [`Error::Database`] if the
@@ -131,6 +136,18 @@ impl Application {
             }
         }
         let service = Arc::new(service(&config, &db, keys)?);
+        let live = Arc::new(LiveKeys::new(service.clone()));
+        let remote = match &config.server.jwk_url {
+            Some(url) => {
+                let url = JwksUrl::parse(url.expose_secret()).map_err(|reason| {
+                    Error::config(format!("invalid value for jwk_url (JWT_JWK_URL): {reason}"))
+                })?;
+                let mut remote = Remote::new(url, config.token.algorithm, config.server.jwk_cache_ttl);
+                remote.first_fetch(&live).await;
+                Some(remote)
+            }
+            None => None,
+        };
         let endpoint = jwt_http::app(service.clone(), Arc::new(DbReadiness(db.clone())), &config.server.http);
         let listen = config.server.listen;
         let acceptor = TcpListener::bind(listen)
@@ -150,7 +167,7 @@ impl Application {
             key = %match &origin { KeyOrigin::Configured => "configured", KeyOrigin::Stored { .. } => "database" },
             "jwt-server ready"
         );
-        Ok(Self { acceptor, local_addr, endpoint, service, db, key_origin: origin, config })
+        Ok(Self { acceptor, local_addr, endpoint, service, live, remote, db, key_origin: origin, config })
     }
 
     /// The address the server listens on (with the real port when port 0 was asked for).
@@ -184,10 +201,11 @@ impl Application {
     /// # Errors
     /// [`Error::Runtime`] if the server fails.
     pub async fn run_until(self, signal: impl Future<Output = ()> + Send) -> Result<(), Error> {
-        let Self { acceptor, endpoint, service, db, key_origin, config, .. } = self;
+        let Self { acceptor, endpoint, live, remote, db, key_origin, config, .. } = self;
+        let remote_refresher = remote.map(|remote| remote.spawn(live.clone()));
         let refresher = match key_origin {
             KeyOrigin::Stored { kid, .. } => Some(keys::spawn_refresher(
-                service,
+                live,
                 Arc::new(db.keys()) as Arc<dyn KeyStore>,
                 config.token.algorithm,
                 config.server.key_refresh_interval,
@@ -200,7 +218,7 @@ impl Application {
             .idle_timeout(Duration::from_secs(60))
             .run_with_graceful_shutdown(endpoint, signal, Some(config.server.shutdown_timeout))
             .await;
-        if let Some(task) = refresher {
+        for task in [refresher, remote_refresher].into_iter().flatten() {
             task.abort();
         }
         let _ = db.close().await;

@@ -275,6 +275,8 @@ impl std::fmt::Debug for KeyMaterial {
 pub struct VerifyingKey {
     algorithm: Algorithm,
     kid: Option<String>,
+    /// Listed by [`KeySet::jwks`]; `false` for keys trusted from another issuer.
+    published: bool,
     inner: Arc<VerifyingInner>,
 }
 
@@ -289,6 +291,7 @@ impl std::fmt::Debug for VerifyingKey {
         f.debug_struct("VerifyingKey")
             .field("algorithm", &self.algorithm)
             .field("kid", &self.kid)
+            .field("published", &self.published)
             .finish_non_exhaustive()
     }
 }
@@ -351,6 +354,19 @@ impl VerifyingKey {
         self
     }
 
+    /// The same key, left out of [`KeySet::jwks`]: for keys this issuer accepts but does not
+    /// own (another issuer's published keys), which it must not advertise as its own.
+    #[must_use]
+    pub fn unpublished(mut self) -> Self {
+        self.published = false;
+        self
+    }
+
+    /// Whether [`KeySet::jwks`] lists this key (see [`VerifyingKey::unpublished`]).
+    pub fn is_published(&self) -> bool {
+        self.published
+    }
+
     /// The public JWK (with `kid`, `alg`, `use: "sig"`); `None` for HMAC secrets, which are
     /// never published.
     pub fn to_jwk(&self) -> Option<serde_json::Value> {
@@ -387,7 +403,7 @@ impl VerifyingKey {
     }
 
     fn new(algorithm: Algorithm, verifier: Verifier, public: Option<PublicKey>) -> Self {
-        Self { algorithm, kid: None, inner: Arc::new(VerifyingInner { verifier, public }) }
+        Self { algorithm, kid: None, published: true, inner: Arc::new(VerifyingInner { verifier, public }) }
     }
 
     fn from_public(algorithm: Algorithm, public: PublicKey) -> Result<Self, ConfigError> {
@@ -436,9 +452,11 @@ impl KeySet {
         Ok(self)
     }
 
-    /// The JWKS document (`{"keys": [...]}`) of the public verifying keys.
+    /// The JWKS document (`{"keys": [...]}`) of the public verifying keys, without the
+    /// [unpublished](VerifyingKey::unpublished) ones.
     pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<_> = self.verifying.iter().filter_map(VerifyingKey::to_jwk).collect();
+        let keys: Vec<_> =
+            self.verifying.iter().filter(|k| k.published).filter_map(VerifyingKey::to_jwk).collect();
         serde_json::json!({ "keys": keys })
     }
 
@@ -516,6 +534,17 @@ mod tests {
         assert_eq!(keys.select(Some("new"), "EdDSA").unwrap().kid(), Some("new"));
         assert_eq!(keys.select(Some("other"), "EdDSA").unwrap_err(), InvalidReason::UnknownKey);
         assert_eq!(keys.select(Some(""), "EdDSA").unwrap_err(), InvalidReason::UnknownKey);
+    }
+
+    #[test]
+    fn unpublished_keys_verify_but_are_left_out_of_the_jwks() {
+        let keys = KeySet::new(ed(1).with_kid("own"))
+            .with_verifying_key(ed(2).verifying_key().with_kid("theirs").unpublished())
+            .unwrap();
+        assert!(keys.select(Some("theirs"), "EdDSA").is_ok());
+        let listed: Vec<_> =
+            keys.jwks()["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+        assert_eq!(listed, vec![serde_json::json!("own")]);
     }
 
     #[test]

@@ -48,7 +48,7 @@ const RESERVED_ENV: [&str; 1] = ["JWT_CONFIG"];
 const TEST_ENV_PREFIX: &str = "JWT_TEST_";
 
 /// Keys whose values are secret: never printed, not even in an error message.
-const SECRET_KEYS: [&str; 2] = ["signing_key", "database_url"];
+const SECRET_KEYS: [&str; 3] = ["signing_key", "database_url", "jwk_url"];
 
 /// Text shown instead of a secret.
 pub const MASK: &str = "********";
@@ -117,6 +117,13 @@ pub struct ServerConfig {
     pub verifying_key: Option<String>,
     /// A file holding the verifying key.
     pub verifying_key_file: Option<PathBuf>,
+    /// simplejwt's `JWK_URL`: a JWKS URL (`http`/`https`) whose keys also verify tokens, by
+    /// the token's `kid` (asymmetric algorithms only). May carry a password (masked).
+    #[serde(serialize_with = "ser_opt_url")]
+    pub jwk_url: Option<SecretString>,
+    /// How often the JWKS of `jwk_url` is fetched again.
+    #[serde(with = "duration_serde")]
+    pub jwk_cache_ttl: Duration,
     /// HTTP settings (body limit, CORS, public URL).
     pub http: HttpConfig,
 }
@@ -145,6 +152,8 @@ impl Default for ServerConfig {
             signing_key_file: None,
             verifying_key: None,
             verifying_key_file: None,
+            jwk_url: None,
+            jwk_cache_ttl: crate::remote_jwks::DEFAULT_CACHE_TTL,
             http: HttpConfig::default(),
         }
     }
@@ -181,6 +190,13 @@ fn ser_secret<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok
 
 fn ser_url<S: Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&jwt_store::redact_url(value.expose_secret()))
+}
+
+fn ser_opt_url<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(url) => s.serialize_str(&jwt_store::redact_url(url.expose_secret())),
+        None => s.serialize_none(),
+    }
 }
 
 /// The effective configuration: the server's settings and the token settings.
@@ -286,6 +302,21 @@ impl Config {
         }
         if s.key_refresh_interval < Duration::from_secs(1) {
             return Err(Error::config("key_refresh_interval must be at least one second"));
+        }
+        if let Some(url) = &s.jwk_url {
+            if self.token.algorithm.is_symmetric() {
+                return Err(Error::config(format!(
+                    "jwk_url (JWT_JWK_URL) only applies to asymmetric algorithms (RS*, PS*, ES*, EdDSA), \
+                     but algorithm is {}: {} tokens are verified with the shared secret",
+                    self.token.algorithm, self.token.algorithm
+                )));
+            }
+            crate::remote_jwks::JwksUrl::parse(url.expose_secret()).map_err(|reason| {
+                Error::config(format!("invalid value for jwk_url (JWT_JWK_URL): {reason}"))
+            })?;
+        }
+        if s.jwk_cache_ttl < Duration::from_secs(1) {
+            return Err(Error::config("jwk_cache_ttl must be at least one second"));
         }
         if s.db_max_connections == 0 {
             return Err(Error::config("db_max_connections must be at least 1"));

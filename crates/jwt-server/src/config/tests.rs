@@ -323,6 +323,62 @@ fn secrets_are_masked_in_check_config_and_debug() {
 }
 
 #[test]
+fn jwk_url_is_read_and_its_password_masked() {
+    jail(|jail| {
+        jail.set_env("JWT_ALGORITHM", "RS256");
+        jail.set_env("JWT_JWK_URL", "https://svc:hunter2-pw@issuer.example.com/.well-known/jwks.json");
+        jail.set_env("JWT_JWK_CACHE_TTL", "10m");
+        let c = load_ok(None, &Overrides::default())?.config;
+        assert_eq!(c.server.jwk_cache_ttl, Duration::from_secs(600));
+        assert_eq!(
+            c.server.jwk_url.as_ref().map(|u| u.expose_secret().to_owned()).as_deref(),
+            Some("https://svc:hunter2-pw@issuer.example.com/.well-known/jwks.json")
+        );
+        let toml = c.to_masked_toml().map_err(|e| e.to_string())?;
+        assert!(!toml.contains("hunter2"), "{toml}");
+        assert!(
+            toml.contains("jwk_url = \"https://svc:***@issuer.example.com/.well-known/jwks.json\""),
+            "{toml}"
+        );
+        assert!(toml.contains("jwk_cache_ttl = \"10m\""), "{toml}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        Ok(())
+    });
+}
+
+#[test]
+fn jwk_url_defaults_to_unset_with_a_five_minute_cache() {
+    jail(|_| {
+        let c = load_ok(None, &Overrides::default())?.config;
+        assert!(c.server.jwk_url.is_none());
+        assert_eq!(c.server.jwk_cache_ttl, Duration::from_secs(300));
+        assert!(c.to_masked_toml().map_err(|e| e.to_string())?.contains("jwk_url"));
+        Ok(())
+    });
+}
+
+#[test]
+fn jwk_url_with_hmac_or_a_bad_url_is_refused() {
+    jail(|jail| {
+        jail.set_env("JWT_JWK_URL", "https://issuer.example.com/jwks");
+        let err = load_err(None);
+        assert!(err.starts_with("jwk_url (JWT_JWK_URL) only applies to asymmetric algorithms"), "{err}");
+        assert!(err.contains("HS256"), "{err}");
+        jail.set_env("JWT_ALGORITHM", "ES256");
+        for bad in ["ftp://user:hunter2-pw@example.com/jwks", "jwks.json", "", "https://"] {
+            jail.set_env("JWT_JWK_URL", bad);
+            let err = load_err(None);
+            assert!(err.starts_with("invalid value for jwk_url (JWT_JWK_URL): "), "{bad:?}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        jail.set_env("JWT_JWK_URL", "http://127.0.0.1:1/jwks");
+        jail.set_env("JWT_JWK_CACHE_TTL", "0s");
+        assert_eq!(load_err(None), "jwk_cache_ttl must be at least one second");
+        Ok(())
+    });
+}
+
+#[test]
 fn check_config_output_is_a_valid_config_file() {
     jail(|jail| {
         jail.set_env("JWT_ROTATE_REFRESH_TOKENS", "true");
