@@ -237,6 +237,8 @@ impl Fetcher {
     pub fn new(url: JwksUrl) -> Self {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(FETCH_TIMEOUT))
+            // An https URL never follows a redirect to plain http.
+            .https_only(url.target.starts_with("https://"))
             .http_status_as_error(false)
             .user_agent(concat!("jwt-server/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -589,6 +591,26 @@ mod tests {
             format!("cannot fetch the JWK set: the response is larger than {MAX_JWKS_BYTES} bytes")
         );
         let _ = server.join();
+    }
+
+    #[tokio::test]
+    async fn https_is_spoken_and_a_plain_http_answer_is_a_fetch_error() {
+        // A plain-HTTP server behind an https:// URL: the TLS handshake fails cleanly (rustls
+        // is built in and has its crypto provider), and nothing is taken from the answer.
+        use std::io::Write as _;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://svc:p%40ss@{}/jwks.json", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+        });
+        let err = Fetcher::new(JwksUrl::parse(&url).unwrap()).fetch(Algorithm::ES256).await.unwrap_err();
+        // rustls itself rejects the plain-text answer (without TLS support the error would
+        // be about a missing TLS implementation instead).
+        assert!(err.to_string().starts_with("cannot fetch the JWK set: "), "{err}");
+        assert!(err.to_string().contains("corrupt message"), "{err}");
+        assert!(!err.to_string().contains("p%40ss") && !err.to_string().contains("p@ss"), "{err}");
+        server.join().unwrap();
     }
 
     #[test]
