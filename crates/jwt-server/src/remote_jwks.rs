@@ -104,28 +104,14 @@ fn basic_authorization(userinfo: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(format!("Basic {encoded}")))
 }
 
-/// Decode `%XX` escapes.
+/// Decode `%XX` escapes; a `%` not followed by two hex digits is an error.
 fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
-                .and_then(|h| std::str::from_utf8(h).ok());
-            let byte = hex
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| "the URL's userinfo has an invalid %-escape".to_owned())?;
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    let well_formed =
+        text.split('%').skip(1).all(|rest| rest.bytes().take(2).filter(u8::is_ascii_hexdigit).count() == 2);
+    if !well_formed {
+        return Err("the URL's userinfo has an invalid %-escape".to_owned());
     }
-    Ok(out)
+    Ok(percent_encoding::percent_decode_str(text).collect())
 }
 
 /// The keys read from a JWK set, and what was skipped.

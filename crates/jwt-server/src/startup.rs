@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::keys::{self, KeyOrigin, LoadedKeys};
 use crate::live_keys::LiveKeys;
-use crate::remote_jwks::{JwksUrl, Remote};
+use crate::remote_jwks::Remote;
 
 /// Connect to the configured database, and apply pending migrations when `migrate`.
 ///
@@ -137,11 +137,8 @@ impl Application {
         }
         let service = Arc::new(service(&config, &db, keys)?);
         let live = Arc::new(LiveKeys::new(service.clone()));
-        let remote = match &config.server.jwk_url {
+        let remote = match config.server.jwks_url()? {
             Some(url) => {
-                let url = JwksUrl::parse(url.expose_secret()).map_err(|reason| {
-                    Error::config(format!("invalid value for jwk_url (JWT_JWK_URL): {reason}"))
-                })?;
                 let mut remote = Remote::new(url, config.token.algorithm, config.server.jwk_cache_ttl);
                 remote.first_fetch(&live).await;
                 Some(remote)

@@ -192,6 +192,20 @@ fn ser_url<S: Serializer>(value: &SecretString, s: S) -> Result<S::Ok, S::Error>
     s.serialize_str(&jwt_store::redact_url(value.expose_secret()))
 }
 
+impl ServerConfig {
+    /// `jwk_url`, parsed (`None` when unset).
+    ///
+    /// # Errors
+    /// [`Error::Config`] if it is not an `http`/`https` URL with a host.
+    pub fn jwks_url(&self) -> Result<Option<crate::remote_jwks::JwksUrl>, Error> {
+        let parse = |url: &SecretString| {
+            crate::remote_jwks::JwksUrl::parse(url.expose_secret())
+                .map_err(|reason| Error::config(format!("invalid value for jwk_url (JWT_JWK_URL): {reason}")))
+        };
+        self.jwk_url.as_ref().map(parse).transpose()
+    }
+}
+
 fn ser_opt_url<S: Serializer>(value: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(url) => s.serialize_str(&jwt_store::redact_url(url.expose_secret())),
@@ -303,18 +317,14 @@ impl Config {
         if s.key_refresh_interval < Duration::from_secs(1) {
             return Err(Error::config("key_refresh_interval must be at least one second"));
         }
-        if let Some(url) = &s.jwk_url {
-            if self.token.algorithm.is_symmetric() {
-                return Err(Error::config(format!(
-                    "jwk_url (JWT_JWK_URL) only applies to asymmetric algorithms (RS*, PS*, ES*, EdDSA), \
-                     but algorithm is {}: {} tokens are verified with the shared secret",
-                    self.token.algorithm, self.token.algorithm
-                )));
-            }
-            crate::remote_jwks::JwksUrl::parse(url.expose_secret()).map_err(|reason| {
-                Error::config(format!("invalid value for jwk_url (JWT_JWK_URL): {reason}"))
-            })?;
+        if s.jwk_url.is_some() && self.token.algorithm.is_symmetric() {
+            return Err(Error::config(format!(
+                "jwk_url (JWT_JWK_URL) only applies to asymmetric algorithms (RS*, PS*, ES*, EdDSA), \
+                 but algorithm is {}: {} tokens are verified with the shared secret",
+                self.token.algorithm, self.token.algorithm
+            )));
         }
+        s.jwks_url()?;
         if s.jwk_cache_ttl < Duration::from_secs(1) {
             return Err(Error::config("jwk_cache_ttl must be at least one second"));
         }
